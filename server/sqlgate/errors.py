@@ -1,0 +1,146 @@
+"""sqlgate's error hierarchy: every failure the service can name, and how it surfaces.
+
+Every error fails closed: nothing here is ever turned into an allow. The gRPC layer
+maps the branches to status codes and the CLI to exit codes (usage/input: 2).
+
+    SqlgateError
+    ├── InputError ............... INVALID_ARGUMENT, CLI exit 2: the request itself is bad
+    │   ├── LimitExceeded ........ size, file-count, statement-count or nesting limit
+    │   ├── EncodingError ........ bytes that are not valid text in the declared encoding
+    │   ├── PlaceholderError ..... a template placeholder with no supplied value
+    │   └── MetadataError ........ a migration's sidecar/header metadata is malformed
+    ├── ConfigError .............. FAILED_PRECONDITION at start-up: bad server config
+    ├── PolicyError
+    │   ├── PolicyLoadError ...... policies/ does not compile or its data is malformed
+    │   └── PolicyEvaluationError  the engine failed; the verdict is deny
+    │       └── PolicyTimeout .... the engine did not answer in time; the verdict is deny
+    ├── AuthError
+    │   ├── Unauthenticated ...... UNAUTHENTICATED: no or unknown credentials
+    │   └── PermissionDenied ..... PERMISSION_DENIED: known principal, missing role
+    ├── TrustError ............... a signature, key or claim does not check out
+    │   ├── SignatureError ....... bad or forged signature, wrong payload type
+    │   ├── KeyError_ ............ unknown or revoked key id
+    │   ├── ClaimError ........... a required claim is missing or does not match
+    │   │   └── TokenExpired ..... exp passed or nbf not reached
+    │   └── DigestMismatch ....... the bytes are not the bytes that were reviewed
+    ├── StoreError
+    │   ├── NotFound ............. NOT_FOUND: no such verdict/token
+    │   └── Conflict ............. FAILED_PRECONDITION / ALREADY_EXISTS
+    │       └── AlreadyRedeemed .. a single-use token presented a second time
+    └── AuditError
+        └── ChainBroken .......... an audit row was edited, deleted or reordered
+"""
+
+from __future__ import annotations
+
+
+class SqlgateError(Exception):
+    """Root of every error sqlgate raises on purpose."""
+
+
+class InputError(SqlgateError):
+    """The request is malformed; the caller can fix it. Names the file when there is one."""
+
+    def __init__(self, message: str, *, file: str | None = None) -> None:
+        self.file = file
+        super().__init__(f"{file}: {message}" if file else message)
+
+
+class LimitExceeded(InputError):
+    """A size, count or nesting limit was exceeded before parsing."""
+
+
+class EncodingError(InputError):
+    """File bytes are not valid UTF-8 (after an optional BOM)."""
+
+
+class PlaceholderError(InputError):
+    """A template placeholder has no value supplied for it."""
+
+
+class MetadataError(InputError):
+    """Migration metadata (sidecar YAML or header block) is malformed."""
+
+
+class ConfigError(SqlgateError):
+    """The server or CLI configuration is invalid."""
+
+
+class PolicyError(SqlgateError):
+    """Something went wrong with the policy set or its evaluation."""
+
+
+class PolicyLoadError(PolicyError):
+    """The policy tree does not load or compile."""
+
+
+class PolicyEvaluationError(PolicyError):
+    """Evaluation failed; callers must deny."""
+
+
+class PolicyTimeout(PolicyEvaluationError):
+    """Evaluation exceeded its time budget; callers must deny."""
+
+
+class AuthError(SqlgateError):
+    """The caller could not be authenticated or is not authorised."""
+
+
+class Unauthenticated(AuthError):
+    """No credentials, or credentials that map to no principal."""
+
+
+class PermissionDenied(AuthError):
+    """The principal lacks the role the call needs."""
+
+
+class TrustError(SqlgateError):
+    """A signature, key or claim failed verification."""
+
+
+class SignatureError(TrustError):
+    """A signature is invalid, or the envelope is not what was signed."""
+
+
+class KeyError_(TrustError):  # noqa: N801 - trailing underscore avoids shadowing builtins.KeyError
+    """A key id is unknown or revoked."""
+
+
+class ClaimError(TrustError):
+    """A required claim is missing, malformed or does not match the context."""
+
+
+class TokenExpired(ClaimError):
+    """The token is outside its validity window (exp passed or nbf not reached)."""
+
+
+class DigestMismatch(TrustError):
+    """The bytes presented are not the bytes that were reviewed."""
+
+
+class StoreError(SqlgateError):
+    """The store could not complete an operation."""
+
+
+class NotFound(StoreError):
+    """No record with that id."""
+
+
+class Conflict(StoreError):
+    """The record is not in the state the operation needs."""
+
+
+class AlreadyRedeemed(Conflict):
+    """A single-use token was presented again."""
+
+
+class AuditError(SqlgateError):
+    """The audit log is inconsistent."""
+
+
+class ChainBroken(AuditError):
+    """The hash chain does not verify; carries the first bad sequence number."""
+
+    def __init__(self, message: str, *, sequence: int) -> None:
+        self.sequence = sequence
+        super().__init__(f"audit event {sequence}: {message}")
