@@ -102,7 +102,7 @@ class SignatureError(TrustError):
     """A signature is invalid, or the envelope is not what was signed."""
 
 
-class KeyError_(TrustError):  # noqa: N801 - trailing underscore avoids shadowing builtins.KeyError
+class KeyError_(TrustError):
     """A key id is unknown or revoked."""
 
 

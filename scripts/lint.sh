@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Static checks: ruff (lint + format), mypy --strict on hand-written code, buf lint on
+# the protos, and a regenerate-and-diff check on the committed gRPC stubs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+bin=.venv/bin
+echo "== ruff check";  "$bin/ruff" check .
+echo "== ruff format"; "$bin/ruff" format --check .
+echo "== mypy --strict"; "$bin/mypy"
+echo "== buf lint";    (cd proto && "../$bin/buf" lint)
+echo "== generated stubs"; "$bin/python" scripts/gen_proto.py --check
+echo "lint: all checks passed"
