@@ -8,7 +8,8 @@ maps the branches to status codes and the CLI to exit codes (usage/input: 2).
     │   ├── LimitExceeded ........ size, file-count, statement-count or nesting limit
     │   ├── EncodingError ........ bytes that are not valid text in the declared encoding
     │   ├── PlaceholderError ..... a template placeholder with no supplied value
-    │   └── MetadataError ........ a migration's sidecar/header metadata is malformed
+    │   ├── MetadataError ........ a migration's sidecar/header metadata is malformed
+    │   └── CatalogError ......... a live schema cannot be read, or a catalog file is malformed
     ├── ConfigError .............. FAILED_PRECONDITION at start-up: bad server config
     ├── PolicyError
     │   ├── PolicyLoadError ...... policies/ does not compile or its data is malformed
@@ -60,6 +61,10 @@ class PlaceholderError(InputError):
 
 class MetadataError(InputError):
     """Migration metadata (sidecar YAML or header block) is malformed."""
+
+
+class CatalogError(InputError):
+    """The live schema could not be read (bad DSN, unreachable database) or is malformed."""
 
 
 class ConfigError(SqlgateError):
