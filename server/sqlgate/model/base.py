@@ -1,0 +1,98 @@
+"""The shared base of every statement model type and its JSON serialisation.
+
+Every kind is a frozen dataclass so that a parsed set cannot be edited after review;
+``index`` and ``facts`` are filled in with ``dataclasses.replace`` by the parser and
+``sqlgate.facts``. ``to_json`` produces exactly the shape of docs/contract.md §1.
+
+The contract uses ``column`` both for the 1-based source column of every statement and
+for the column a column-action targets; the Python attribute for the position is
+``col`` and the JSON carries ``position`` = {line, column, end_line} for every kind,
+with a kind's own ``column`` field winning the top-level key (contract §1, "Position").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+def _json(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [_json(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _json(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class Statement:
+    """Fields every statement has; subclasses set ``kind`` and add their own fields."""
+
+    kind: ClassVar[str] = ""
+    index: int = 0
+    file: str
+    line: int
+    col: int
+    end_line: int
+    text: str
+    in_transaction: bool = False
+    opaque: bool = False
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's JSON object for this statement (``kind`` first)."""
+        out: dict[str, Any] = {"kind": self.kind}
+        for f in dataclasses.fields(self):
+            if f.name == "col":
+                out["column"] = self.col  # overwritten below by a kind's own `column`
+            else:
+                out[f.name] = _json(getattr(self, f.name))
+        out["position"] = {"line": self.line, "column": self.col, "end_line": self.end_line}
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class Column:
+    """A column definition (CREATE TABLE, ADD COLUMN)."""
+
+    name: str
+    type: str
+    not_null: bool = False
+    default: str | None = None
+    default_volatile: bool = False
+    primary_key: bool = False
+    unique: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(_json(self))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ForeignKey:
+    """A foreign key (inline, table constraint or ADD CONSTRAINT)."""
+
+    name: str | None
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    not_valid: bool = False
+    on_delete: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(_json(self))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Batch:
+    """A ``-- sqlgate:batch key=id size=1000 pause=50ms`` directive."""
+
+    key: str | None
+    size: int | None
+    pause_ms: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(_json(self))
