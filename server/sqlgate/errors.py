@@ -1,7 +1,15 @@
 """sqlgate's error hierarchy: every failure the service can name, and how it surfaces.
 
-Every error fails closed: nothing here is ever turned into an allow. The gRPC layer
-maps the branches to status codes and the CLI to exit codes (usage/input: 2).
+Every error fails closed: nothing here is ever turned into an allow.
+
+The TrustError branch also subclasses the thin client's own tree
+(``sqlgate_client.errors``: TrustError > SignatureError, KeyRefused, ClaimError >
+TokenExpired, DigestMismatch; KeyError_ is the server's KeyRefused), so one ``except``
+catches both sides; ``sqlgate.trust.errors.server_errors()`` re-raises client failures
+as these classes.
+
+The gRPC layer maps the branches to status codes and the CLI to exit codes
+(usage/input: 2).
 
     SqlgateError
     ├── InputError ............... INVALID_ARGUMENT, CLI exit 2: the request itself is bad
@@ -20,9 +28,9 @@ maps the branches to status codes and the CLI to exit codes (usage/input: 2).
     │   └── PermissionDenied ..... PERMISSION_DENIED: known principal, missing role
     ├── TrustError ............... a signature, key or claim does not check out
     │   ├── SignatureError ....... bad or forged signature, wrong payload type
-    │   ├── KeyError_ ............ unknown or revoked key id
+    │   ├── KeyError_ ............ unknown, revoked or wrong-purpose key id
     │   ├── ClaimError ........... a required claim is missing or does not match
-    │   │   └── TokenExpired ..... exp passed or nbf not reached
+    │   │   └── TokenExpired ..... exp/expires_at passed or nbf not reached
     │   └── DigestMismatch ....... the bytes are not the bytes that were reviewed
     ├── StoreError
     │   ├── NotFound ............. NOT_FOUND: no such verdict/token
@@ -33,6 +41,8 @@ maps the branches to status codes and the CLI to exit codes (usage/input: 2).
 """
 
 from __future__ import annotations
+
+from sqlgate_client import errors as _client
 
 
 class SqlgateError(Exception):
@@ -99,27 +109,27 @@ class PermissionDenied(AuthError):
     """The principal lacks the role the call needs."""
 
 
-class TrustError(SqlgateError):
+class TrustError(SqlgateError, _client.TrustError):
     """A signature, key or claim failed verification."""
 
 
-class SignatureError(TrustError):
+class SignatureError(TrustError, _client.SignatureError):
     """A signature is invalid, or the envelope is not what was signed."""
 
 
-class KeyError_(TrustError):
+class KeyError_(TrustError, _client.KeyRefused):
     """A key id is unknown or revoked."""
 
 
-class ClaimError(TrustError):
+class ClaimError(TrustError, _client.ClaimError):
     """A required claim is missing, malformed or does not match the context."""
 
 
-class TokenExpired(ClaimError):
+class TokenExpired(ClaimError, _client.TokenExpired):
     """The token is outside its validity window (exp passed or nbf not reached)."""
 
 
-class DigestMismatch(TrustError):
+class DigestMismatch(TrustError, _client.DigestMismatch):
     """The bytes presented are not the bytes that were reviewed."""
 
 
