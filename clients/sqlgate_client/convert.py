@@ -1,0 +1,63 @@
+"""Turn a CheckResponse into the result dict every renderer and ``--format json`` use.
+
+The dict is the public JSON shape of a check::
+
+    {"decision": "allow"|"needs_approval"|"deny",
+     "findings": [{"rule", "level", "file", "line", "column", "message", "help"}],
+     "statements": N, "policy_digest": "sha256:..."}
+
+The server-side ``ReviewResult.to_json()`` produces the same dict for ``--local``;
+the integration tests compare the two byte for byte. An enum value this client does
+not know (or UNSPECIFIED) is a protocol error, never read as an allow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlgate_client.gen.sqlgate.v1 import common_pb2, review_pb2
+
+DECISIONS: dict[int, str] = {
+    common_pb2.DECISION_ALLOW: "allow",
+    common_pb2.DECISION_NEEDS_APPROVAL: "needs_approval",
+    common_pb2.DECISION_DENY: "deny",
+}
+LEVELS: dict[int, str] = {
+    common_pb2.LEVEL_WARN: "warn",
+    common_pb2.LEVEL_APPROVAL: "approval",
+    common_pb2.LEVEL_DENY: "deny",
+}
+DECISION_VALUES: dict[str, int] = {v: k for k, v in DECISIONS.items()}
+LEVEL_VALUES: dict[str, int] = {v: k for k, v in LEVELS.items()}
+
+
+class ResponseError(ValueError):
+    """The server's answer cannot be understood; callers must treat it as a failure."""
+
+
+def finding_to_dict(finding: review_pb2.Finding) -> dict[str, Any]:
+    level = LEVELS.get(finding.level)
+    if level is None:
+        raise ResponseError(f"finding {finding.rule!r} has an unknown level {finding.level}")
+    return {
+        "rule": finding.rule,
+        "level": level,
+        "file": finding.file,
+        "line": finding.line,
+        "column": finding.column,
+        "message": finding.message,
+        "help": finding.help,
+    }
+
+
+def response_to_dict(response: review_pb2.CheckResponse) -> dict[str, Any]:
+    """The result dict for one CheckResponse (keys in the documented order)."""
+    decision = DECISIONS.get(response.decision)
+    if decision is None:
+        raise ResponseError(f"server returned an unknown decision {response.decision}")
+    return {
+        "decision": decision,
+        "findings": [finding_to_dict(f) for f in response.findings],
+        "statements": response.statements,
+        "policy_digest": response.policy_digest,
+    }

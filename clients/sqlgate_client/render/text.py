@@ -1,0 +1,71 @@
+"""``--format text``: compiler-style findings a human reads in a CI log.
+
+    V2__risky.sql:3:1: deny drop-table: dropping table "users" loses its data
+        DROP TABLE users;
+        ^
+      help: rename it first and drop it in a later release
+
+followed by one summary line with the decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+FORMAT = "text"
+
+_SUMMARY = {
+    "allow": "allowed",
+    "needs_approval": "needs approval",
+    "deny": "denied",
+}
+
+
+def _source_line(sources: Mapping[str, str], path: str, line: int) -> str | None:
+    text = sources.get(path)
+    if text is None or line < 1:
+        return None
+    lines = text.splitlines()
+    return lines[line - 1] if line <= len(lines) else None
+
+
+def _marker(source: str, column: int) -> str:
+    """Spaces (tabs kept, so the caret lines up) up to the 1-based column, then ``^``."""
+    prefix = source[: max(column - 1, 0)]
+    return "".join("\t" if ch == "\t" else " " for ch in prefix) + "^"
+
+
+def render_finding(finding: Mapping[str, Any], sources: Mapping[str, str]) -> list[str]:
+    where = finding.get("file") or "<policy>"
+    line, column = int(finding.get("line") or 0), int(finding.get("column") or 0)
+    if line:
+        where += f":{line}:{column}" if column else f":{line}"
+    out = [f"{where}: {finding['level']} {finding['rule']}: {finding['message']}"]
+    source = _source_line(sources, str(finding.get("file") or ""), line)
+    if source is not None:
+        out.append(f"    {source}")
+        out.append(f"    {_marker(source, column or 1)}")
+    if finding.get("help"):
+        out.append(f"  help: {finding['help']}")
+    return out
+
+
+def render(result: Mapping[str, Any], sources: Mapping[str, str]) -> str:
+    lines: list[str] = []
+    for finding in result["findings"]:
+        lines.extend(render_finding(finding, sources))
+    decision = str(result["decision"])
+    findings = result["findings"]
+    counts = ", ".join(
+        f"{sum(1 for f in findings if f['level'] == level)} {level}"
+        for level in ("deny", "approval", "warn")
+        if any(f["level"] == level for f in findings)
+    )
+    lines.append(
+        f"sqlgate: {_SUMMARY.get(decision, decision)} ({decision}): "
+        f"{result['statements']} statement(s), {len(findings)} finding(s)"
+        + (f" [{counts}]" if counts else "")
+        + f", policy {result['policy_digest']}"
+    )
+    return "\n".join(lines) + "\n"
