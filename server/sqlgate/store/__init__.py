@@ -8,6 +8,7 @@ query parameter on a PostgreSQL URL keeps sqlgate's tables in that PostgreSQL sc
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlgate.errors import ConfigError
@@ -37,8 +38,12 @@ __all__ = [
 ]
 
 
-def open_store(url: str) -> Store:
-    """Open (creating or upgrading the schema of) the store ``url`` names."""
+def open_store(url: str, *, create: bool = True) -> Store:
+    """Open (creating or upgrading the schema of) the store ``url`` names.
+
+    With ``create=False`` a SQLite file that does not exist is an error rather than a
+    new empty store (a verifier must not "verify" a typo as an empty, intact log).
+    """
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         if parts.netloc:
@@ -46,6 +51,8 @@ def open_store(url: str) -> Store:
         path = parts.path[1:] if parts.path.startswith("/") else parts.path
         if not path:
             raise ConfigError(f"store URL {url!r} names no file")
+        if not create and path != ":memory:" and not Path(path).is_file():
+            raise ConfigError(f"store {url!r}: no such SQLite file")
         return SqliteStore(path)
     if parts.scheme in ("postgresql", "postgres"):
         query = parse_qsl(parts.query, keep_blank_values=True)

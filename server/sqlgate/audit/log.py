@@ -1,0 +1,89 @@
+"""``AuditLog``: append events to the store's hash chain and sign periodic checkpoints.
+
+The hash is computed by the store inside the append transaction (so concurrent replicas
+cannot fork the chain); this class adds the clock, the event-kind vocabulary and the
+checkpoint every ``every`` events. A checkpoint is made by whichever appender receives a
+sequence that is a multiple of ``every``; if that process dies between the append and
+the checkpoint, that one checkpoint is missing, which ``verify_chain`` tolerates (it
+checks the checkpoints that exist).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final, Protocol
+
+from sqlgate.audit.chain import checkpoint_payload
+from sqlgate.store.base import AuditRecord, CheckpointRecord, Store
+
+KINDS: Final = frozenset(
+    {
+        "check",
+        "approve",
+        "token_issue",
+        "token_redeem",
+        "token_redeem_failed",
+        "execution_report",
+        "policy_load",
+        "key_change",
+        "auth_failed",
+    }
+)
+
+
+class CheckpointSigner(Protocol):
+    """An Ed25519 (or other) signing key for audit checkpoints."""
+
+    @property
+    def key_id(self) -> str: ...
+
+    def sign(self, data: bytes) -> bytes: ...
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AuditLog:
+    """Records audit events; signs a checkpoint every ``every`` events when given a signer."""
+
+    def __init__(
+        self,
+        store: Store,
+        signer: CheckpointSigner | None,
+        every: int = 100,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        if every < 1:
+            raise ValueError("checkpoint interval must be at least 1")
+        self.store = store
+        self.signer = signer
+        self.every = every
+        self._clock = clock
+
+    def record(self, kind: str, principal: str, details: Mapping[str, Any]) -> AuditRecord:
+        """Append one event of a known ``kind``; an unknown kind is a programming error."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown audit event kind {kind!r}")
+        record = self.store.append_audit(kind, principal, details, self._clock())
+        if self.signer is not None and record.sequence % self.every == 0:
+            self.checkpoint(record)
+        return record
+
+    def checkpoint(self, record: AuditRecord) -> CheckpointRecord:
+        """Sign (sequence, hash, at) of ``record`` and store the checkpoint."""
+        if self.signer is None:
+            raise ValueError("no checkpoint signer configured")
+        at = self._clock()
+        signature = self.signer.sign(checkpoint_payload(record.sequence, record.hash, at))
+        checkpoint = CheckpointRecord(
+            sequence=record.sequence,
+            hash=record.hash,
+            at=at,
+            key_id=self.signer.key_id,
+            signature=signature,
+        )
+        self.store.put_checkpoint(checkpoint)
+        return checkpoint
