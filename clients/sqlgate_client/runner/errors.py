@@ -1,0 +1,100 @@
+"""The runner's failures, one exit code per failed check.
+
+The thin side cannot import the server's error tree (``sqlgate.errors``), so the
+runner names its own. Each error carries the process exit code a deploy pipeline
+branches on; the table is repeated in ``sqlgate-runner --help``.
+
+    RunnerError ............... 1  unexpected runner failure
+    ├── UsageError ............ 2  bad arguments, unreadable files, malformed sidecar YAML
+    ├── BadSignature .......... 10 token signature invalid, unknown or revoked key
+    ├── TokenExpiredError ..... 11 token expired or not yet valid
+    ├── ContextMismatch ....... 12 environment / target / runner / verdict claim mismatch
+    ├── DigestMismatchError ... 13 a file's sha256 is not one the token was issued for
+    ├── RedeemRefused ......... 14 the server refused redemption (replayed or revoked token)
+    ├── HistoryConflict ....... 15 an applied migration's bytes changed (Flyway validate)
+    ├── KeysetChanged ......... 16 the server's keyset differs from the pinned one
+    ├── ServerUnavailable ..... 17 the sqlgate server could not be reached / errored
+    ├── UnsupportedSql ........ 18 SQL the runner refuses to run (explicit transactions,
+    │                              a batch directive on a statement it cannot chunk, ...)
+    ├── LockBusy .............. 19 another runner holds the run lock on this database
+    ├── SqlFailed ............. 20 a statement failed; see the report for what ran
+    └── Interrupted ........... 21 SIGINT/SIGTERM: stopped after the current chunk/statement
+"""
+
+from __future__ import annotations
+
+
+class RunnerError(Exception):
+    """Root of the runner's deliberate failures."""
+
+    exit_code = 1
+
+
+class UsageError(RunnerError):
+    exit_code = 2
+
+
+class BadSignature(RunnerError):
+    exit_code = 10
+
+
+class TokenExpiredError(RunnerError):
+    exit_code = 11
+
+
+class ContextMismatch(RunnerError):
+    exit_code = 12
+
+
+class DigestMismatchError(RunnerError):
+    exit_code = 13
+
+
+class RedeemRefused(RunnerError):
+    exit_code = 14
+
+
+class HistoryConflict(RunnerError):
+    exit_code = 15
+
+
+class KeysetChanged(RunnerError):
+    exit_code = 16
+
+
+class ServerUnavailable(RunnerError):
+    exit_code = 17
+
+
+class UnsupportedSql(RunnerError):
+    exit_code = 18
+
+
+class LockBusy(RunnerError):
+    exit_code = 19
+
+
+class SqlFailed(RunnerError):
+    exit_code = 20
+
+
+class Interrupted(RunnerError):
+    exit_code = 21
+
+
+EXIT_CODE_TABLE = """exit codes:
+  0  applied (or everything already applied)
+  1  unexpected runner failure
+  2  usage: bad arguments, unreadable file, malformed sidecar YAML
+  10 token signature invalid, unknown or revoked key
+  11 token expired or not yet valid
+  12 environment / target / runner / verdict claim mismatch
+  13 a file's sha256 is not one the token was issued for
+  14 redemption refused by the server (replayed or revoked token)
+  15 history conflict: an applied migration's bytes changed
+  16 the server's keyset differs from the pinned one (use --repin-keys)
+  17 sqlgate server unreachable or failed
+  18 SQL the runner refuses to run (explicit transaction control, unchunkable batch, ...)
+  19 another runner holds the run lock on this database
+  20 a statement failed (transactional migration rolled back)
+  21 interrupted by SIGINT/SIGTERM after the current chunk; rerun to resume"""

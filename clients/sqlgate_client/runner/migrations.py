@@ -1,0 +1,213 @@
+"""Migration files as the runner sees them: bytes read once, hashed, split, planned.
+
+The bytes hashed for the token check are the very bytes later executed: a
+:class:`Migration` holds them and nothing re-reads the file. Planning groups the
+statements into steps: consecutive transactional statements share one transaction;
+statements PostgreSQL refuses inside a transaction block, and batched backfills, run
+alone. Explicit transaction control is handled one way only: a file that is exactly
+``BEGIN; ...; COMMIT;`` runs as that one transaction (the runner opens and commits
+it itself); any other BEGIN/COMMIT/ROLLBACK/SAVEPOINT is refused, because the
+runner's all-or-nothing and history guarantees would no longer hold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from sqlgate_client.runner.batch import rewrite
+from sqlgate_client.runner.errors import UnsupportedSql, UsageError
+from sqlgate_client.sqlsplit import SplitError, Statement, split
+
+_FLYWAY = re.compile(r"^V(\d+(?:[._]\d+)*)__.+\.sql$", re.IGNORECASE)
+_GOLANG_MIGRATE = re.compile(r"^(\d+)_.+\.up\.sql$", re.IGNORECASE)
+_DURATION = re.compile(r"^\d+\s*(ms|s|min|h|d)?$")
+_TX_CONTROL = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE"}
+_NOT_IN_TX_FIRST = {"VACUUM", "CHECKPOINT"}
+
+StepKind = Literal["transaction", "alone", "batch"]
+
+
+def version_of(path: str) -> str:
+    """Flyway ``V1_2__x.sql`` -> ``1.2``; golang-migrate ``0003_x.up.sql`` -> ``3``; else path."""
+    name = Path(path).name
+    if m := _FLYWAY.match(name):
+        return m.group(1).replace("_", ".")
+    if m := _GOLANG_MIGRATE.match(name):
+        return str(int(m.group(1)))
+    return path
+
+
+def check_duration(value: object, what: str) -> str:
+    """A PostgreSQL duration the runner accepts for SET (``5s``, ``15min``, ``500ms``, ``0``)."""
+    text = str(value).strip() if isinstance(value, str | int) else ""
+    if not _DURATION.match(text):
+        raise UsageError(f"{what}: {value!r} is not a duration like 500ms, 5s, 15min")
+    return text
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    lock_timeout: str = "5s"
+    statement_timeout: str = "15min"
+
+
+@dataclass(frozen=True)
+class Step:
+    """Statements executed together: one transaction, one lone statement, or one batch."""
+
+    kind: StepKind
+    statements: tuple[Statement, ...]
+
+
+@dataclass
+class Migration:
+    path: str
+    data: bytes
+    sha256: str
+    version: str
+    statements: list[Statement]
+    timeouts: Timeouts
+    steps: list[Step] = field(default_factory=list)
+
+
+def _sidecar_timeouts(path: Path, defaults: Timeouts) -> Timeouts:
+    sidecar = path.with_name(path.name + ".yaml")
+    if not sidecar.exists():
+        return defaults
+    try:
+        doc = yaml.safe_load(sidecar.read_bytes())
+    except (OSError, yaml.YAMLError) as exc:
+        raise UsageError(f"{sidecar}: unreadable sidecar metadata: {exc}") from exc
+    if doc is None:
+        return defaults
+    if not isinstance(doc, dict):
+        raise UsageError(f"{sidecar}: sidecar metadata must be a mapping")
+    lock = doc.get("lock_timeout", defaults.lock_timeout)
+    stmt = doc.get("statement_timeout", defaults.statement_timeout)
+    return Timeouts(
+        lock_timeout=check_duration(lock, f"{sidecar}: lock_timeout"),
+        statement_timeout=check_duration(stmt, f"{sidecar}: statement_timeout"),
+    )
+
+
+def load(path: str, defaults: Timeouts, *, server_version: int) -> Migration:
+    """Read ``path`` once, hash it, split it and plan its steps."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from exc
+    text = data.decode("utf-8-sig", errors="strict") if _is_utf8(data) else None
+    if text is None:
+        raise UsageError(f"{path}: not valid UTF-8")
+    try:
+        statements = split(text)
+    except SplitError as exc:
+        raise UnsupportedSql(f"{path}: cannot split safely: {exc}") from exc
+    migration = Migration(
+        path=path,
+        data=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        version=version_of(path),
+        statements=statements,
+        timeouts=_sidecar_timeouts(p, defaults),
+    )
+    migration.steps = plan(migration, server_version=server_version)
+    return migration
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def is_transaction_control(stmt: Statement) -> bool:
+    words = stmt.words()
+    return bool(words) and words[0] in _TX_CONTROL
+
+
+def needs_own_session(stmt: Statement, *, server_version: int) -> bool:
+    """True for statements PostgreSQL refuses to run inside a transaction block."""
+    w = stmt.words()
+    if not w:
+        return False
+    if w[0] in _NOT_IN_TX_FIRST:
+        return True
+    if w[0] in {"CREATE", "DROP"} and "CONCURRENTLY" in w[1:4] and "INDEX" in w[1:3]:
+        return True
+    if w[0] == "REINDEX" and "CONCURRENTLY" in w:
+        return True
+    if w[:2] in (["CREATE", "DATABASE"], ["DROP", "DATABASE"], ["ALTER", "SYSTEM"]):
+        return True
+    if w[:2] in (["CREATE", "TABLESPACE"], ["DROP", "TABLESPACE"]):
+        return True
+    if w[:2] == ["ALTER", "TABLE"] and "DETACH" in w and w[-1] == "CONCURRENTLY":
+        return True
+    return w[:2] == ["ALTER", "TYPE"] and "ADD" in w and "VALUE" in w and server_version < 120000
+
+
+def _check_supported(m: Migration, stmt: Statement) -> None:
+    w = stmt.words()
+    if w[:1] == ["COPY"] and "STDIN" in w:
+        raise UnsupportedSql(f"{m.path}:{stmt.line}: COPY ... FROM STDIN cannot be applied")
+    if stmt.text.lstrip().startswith("\\"):
+        raise UnsupportedSql(f"{m.path}:{stmt.line}: psql meta-commands are not SQL")
+
+
+def plan(m: Migration, *, server_version: int) -> list[Step]:
+    """Group statements into transaction / alone / batch steps (see module docstring)."""
+    stmts = list(m.statements)
+    control = [s for s in stmts if is_transaction_control(s)]
+    if control:
+        first, last = stmts[0].words(), stmts[-1].words()
+        wrapped = (
+            len(control) == 2
+            and control[0] is stmts[0]
+            and control[1] is stmts[-1]
+            and (
+                first in (["BEGIN"], ["BEGIN", "TRANSACTION"], ["BEGIN", "WORK"])
+                or first == ["START", "TRANSACTION"]
+            )
+            and last in (["COMMIT"], ["END"], ["COMMIT", "TRANSACTION"], ["COMMIT", "WORK"])
+        )
+        if not wrapped:
+            s = control[0]
+            raise UnsupportedSql(
+                f"{m.path}:{s.line}: explicit transaction control ({s.text.split()[0]}) is only "
+                "accepted as one BEGIN ... COMMIT around the whole file; the runner manages "
+                "transactions itself"
+            )
+        inner = stmts[1:-1]
+        for s in inner:
+            _check_supported(m, s)
+            if needs_own_session(s, server_version=server_version) or s.batch is not None:
+                raise UnsupportedSql(
+                    f"{m.path}:{s.line}: statement cannot run inside the file's BEGIN ... COMMIT"
+                )
+        return [Step("transaction", tuple(inner))] if inner else []
+    steps: list[Step] = []
+    pending: list[Statement] = []
+    for s in stmts:
+        _check_supported(m, s)
+        lone = needs_own_session(s, server_version=server_version)
+        if s.batch is not None or lone:
+            if pending:
+                steps.append(Step("transaction", tuple(pending)))
+                pending = []
+            if s.batch is not None:
+                rewrite(s, m.path)  # refuse an unchunkable batch before anything runs
+            steps.append(Step("batch" if s.batch is not None else "alone", (s,)))
+        else:
+            pending.append(s)
+    if pending:
+        steps.append(Step("transaction", tuple(pending)))
+    return steps
