@@ -1,0 +1,110 @@
+# METADATA
+# title: sqlgate entry point
+# description: >-
+#   Gathers every rule's report under data.sqlgate.rules (no edit needed for a new rule
+#   folder), attaches the level for input.environment and the statement's position, and
+#   decides: deny if any finding is deny, else needs_approval if any is approval, else allow.
+package sqlgate.main
+
+import rego.v1
+
+rank := {"warn": 1, "approval": 2, "deny": 3}
+
+# The destructive gates and their floor: no environment may lower or disable them, and the
+# floor holds even if the data file's defaults are edited below it.
+destructive := {
+	"drop-table": "approval",
+	"drop-column": "approval",
+	"truncate": "approval",
+	"drop-schema": "approval",
+	"delete-without-where": "approval",
+	"unbatched-backfill": "deny",
+	"unrecognized-statement": "approval",
+}
+
+config := object.get(data, ["sqlgate", "config", "levels"], {})
+
+defaults := object.get(config, "defaults", {})
+
+# The environment's overrides; an unknown (or missing) environment has none: production levels.
+env_config := object.get(object.get(config, "environments", {}), [object.get(input, "environment", "")], {})
+
+# A level the policy understands, or deny (fail closed) for anything else.
+valid(level) := level if {
+	level in object.keys(rank)
+} else := "deny"
+
+# A rule without a configured level is denied: fail closed.
+default_level(rule) := valid(defaults[rule]) if {
+	defaults[rule]
+} else := "deny"
+
+env_level(rule) := valid(object.get(env_config, ["levels", rule], default_level(rule)))
+
+max_level(a, b) := a if {
+	rank[a] >= rank[b]
+} else := b
+
+# Destructive gates: the strictest of the environment's level, the default and the floor.
+level(rule) := max_level(max_level(env_level(rule), default_level(rule)), destructive[rule]) if {
+	destructive[rule]
+} else := env_level(rule)
+
+disabled(rule) if {
+	some r in object.get(env_config, "disabled", [])
+	r == rule
+	not destructive[rule]
+}
+
+# Every report of every rule package: data.sqlgate.rules.<family>.<rule>.report.
+raw contains f if {
+	some family, name
+	some f in data.sqlgate.rules[family][name].report
+}
+
+# Where statement `i` (its `index`, not its array position) starts. The model puts it in `position` (the top-level `column` key is
+# the target column for column actions, contract §1); a finding that points at no
+# statement keeps null positions, which the engine wrapper refuses (fail closed) rather
+# than dropping the finding here.
+position(i) := {
+	"file": object.get(s, "file", null),
+	"line": object.get(pos, "line", object.get(s, "line", null)),
+	"column": object.get(pos, "column", top_level_column(s)),
+} if {
+	some s in input.statements
+	s.index == i
+	pos := object.get(s, "position", {})
+} else := {"file": null, "line": null, "column": null}
+
+top_level_column(s) := s.column if {
+	is_number(s.column)
+} else := null
+
+keyed contains [object.get(f, "statement", null), rule, object.get(f, "message", null), finding] if {
+	some f in raw
+	rule := object.get(f, "rule", null)
+	not disabled(rule)
+	finding := object.union(
+		{
+			"rule": rule,
+			"level": level(rule),
+			"statement": object.get(f, "statement", null),
+			"message": object.get(f, "message", null),
+			"help": object.get(f, "help", null),
+		},
+		position(object.get(f, "statement", -1)),
+	)
+}
+
+# Sorted by statement, rule, message: the same input always gives the same list.
+findings := [k[3] | some k in sort(keyed)]
+
+decision := "deny" if {
+	some f in findings
+	f.level == "deny"
+} else := "needs_approval" if {
+	some f in findings
+	f.level == "approval"
+} else := "allow"
+
+result := {"decision": decision, "findings": findings}

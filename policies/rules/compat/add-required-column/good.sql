@@ -1,0 +1,1 @@
+ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL DEFAULT 0;

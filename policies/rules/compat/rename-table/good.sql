@@ -1,0 +1,1 @@
+CREATE VIEW accounts AS SELECT * FROM users;

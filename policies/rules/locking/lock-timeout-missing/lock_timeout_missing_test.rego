@@ -1,0 +1,33 @@
+package sqlgate.rules.locking.lock_timeout_missing_test
+
+import rego.v1
+
+import data.sqlgate.rules.locking.lock_timeout_missing
+
+test_fires_without_lock_timeout if {
+	r := lock_timeout_missing.report with input as {"dialect": "postgres", "statements": [{"kind": "add_column", "index": 0, "table": "users", "facts": {"lock": "ACCESS EXCLUSIVE", "lock_timeout_set": false, "table_created_in_set": false}}]}
+	count(r) == 1
+	some f in r
+	contains(f.message, "ACCESS EXCLUSIVE")
+	contains(f.message, "users")
+}
+
+test_fires_on_share_lock if {
+	count(lock_timeout_missing.report) == 1 with input as {"dialect": "postgres", "statements": [{"kind": "create_index", "index": 0, "table": "t", "facts": {"lock": "SHARE", "lock_timeout_set": false, "table_created_in_set": false}}]}
+}
+
+test_quiet_with_lock_timeout if {
+	count(lock_timeout_missing.report) == 0 with input as {"dialect": "postgres", "statements": [{"kind": "add_column", "index": 1, "table": "t", "facts": {"lock": "ACCESS EXCLUSIVE", "lock_timeout_set": true, "table_created_in_set": false}}]}
+}
+
+test_quiet_on_weak_lock if {
+	count(lock_timeout_missing.report) == 0 with input as {"dialect": "postgres", "statements": [{"kind": "create_index", "index": 0, "table": "t", "facts": {"lock": "SHARE UPDATE EXCLUSIVE", "lock_timeout_set": false, "table_created_in_set": false}}]}
+}
+
+test_quiet_on_new_table if {
+	count(lock_timeout_missing.report) == 0 with input as {"dialect": "postgres", "statements": [{"kind": "add_column", "index": 1, "table": "t", "facts": {"lock": "ACCESS EXCLUSIVE", "lock_timeout_set": false, "table_created_in_set": true}}]}
+}
+
+test_quiet_on_mysql if {
+	count(lock_timeout_missing.report) == 0 with input as {"dialect": "mysql", "statements": [{"kind": "add_column", "index": 0, "table": "t", "facts": {"lock": "ACCESS EXCLUSIVE", "lock_timeout_set": false, "table_created_in_set": false}}]}
+}

@@ -1,0 +1,119 @@
+"""The engine interface: policy input in, validated `PolicyResult` out (docs/contract.md §3).
+
+Whatever an engine returns passes through `parse_result`, which refuses anything that is
+not exactly the contract: a malformed result is a PolicyEvaluationError, never an allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlgate.errors import PolicyEvaluationError
+
+DECISIONS = ("allow", "needs_approval", "deny")
+LEVELS = ("warn", "approval", "deny")
+RESULT_RULE = "data.sqlgate.main.result"
+
+
+@dataclass(frozen=True)
+class PolicyFinding:
+    """One finding: which rule, how serious here, and where."""
+
+    rule: str
+    level: str
+    statement: int
+    file: str
+    line: int
+    column: int
+    message: str
+    help: str
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    """The decision and its findings, in the engine's deterministic order."""
+
+    decision: str
+    findings: list[PolicyFinding]
+
+
+class Engine(Protocol):
+    """A policy engine. Implementations raise PolicyEvaluationError (or PolicyTimeout)."""
+
+    @property
+    def policy_digest(self) -> str:
+        """Digest of the policy set that produces the results ("sha256:<hex>")."""
+        ...
+
+    def evaluate(self, policy_input: Mapping[str, Any]) -> PolicyResult:
+        """Evaluate `data.sqlgate.main.result` for `policy_input`."""
+        ...
+
+
+def engine_error_text(exc: BaseException) -> str:
+    """An engine exception's message without the Rust backtrace regorus appends."""
+    text = str(exc).split("Stack backtrace:", 1)[0].strip()
+    return text or type(exc).__name__
+
+
+def _field(raw: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
+    value = raw.get(key)
+    # bool is an int in Python: never accept it where a number is expected.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise PolicyEvaluationError(
+            f"malformed policy result: {where}.{key} must be {kind.__name__}, got {value!r}"
+        )
+    return value
+
+
+def _finding(raw: Any, where: str) -> PolicyFinding:
+    if not isinstance(raw, Mapping):
+        raise PolicyEvaluationError(f"malformed policy result: {where} is not an object")
+    finding = PolicyFinding(
+        rule=_field(raw, "rule", str, where),
+        level=_field(raw, "level", str, where),
+        statement=_field(raw, "statement", int, where),
+        file=_field(raw, "file", str, where),
+        line=_field(raw, "line", int, where),
+        column=_field(raw, "column", int, where),
+        message=_field(raw, "message", str, where),
+        help=_field(raw, "help", str, where),
+    )
+    if finding.level not in LEVELS:
+        raise PolicyEvaluationError(
+            f"malformed policy result: {where}.level {finding.level!r} is not one of {LEVELS}"
+        )
+    return finding
+
+
+def expected_decision(findings: list[PolicyFinding]) -> str:
+    """deny if any finding is deny, else needs_approval if any is approval, else allow."""
+    levels = {f.level for f in findings}
+    if "deny" in levels:
+        return "deny"
+    if "approval" in levels:
+        return "needs_approval"
+    return "allow"
+
+
+def parse_result(raw: Any) -> PolicyResult:
+    """Validate an engine's raw result against the contract; PolicyEvaluationError if not."""
+    if not isinstance(raw, Mapping):
+        raise PolicyEvaluationError(
+            f"policy result is not an object (got {raw!r:.200}); is sqlgate.main defined?"
+        )
+    decision = raw.get("decision")
+    if decision not in DECISIONS:
+        raise PolicyEvaluationError(f"malformed policy result: decision {decision!r}")
+    raw_findings = raw.get("findings")
+    if not isinstance(raw_findings, list):
+        raise PolicyEvaluationError("malformed policy result: findings is not a list")
+    findings = [_finding(f, f"findings[{i}]") for i, f in enumerate(raw_findings)]
+    if decision != expected_decision(findings):
+        raise PolicyEvaluationError(
+            f"inconsistent policy result: decision {decision!r} but findings call for "
+            f"{expected_decision(findings)!r}"
+        )
+    return PolicyResult(decision=decision, findings=findings)
