@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import quote
 
 import pymysql
@@ -26,9 +26,10 @@ def _no_mysql(reason: str) -> None:
     pytest.skip(f"no MySQL/MariaDB reachable ({reason}); set SQLGATE_TEST_MYSQL_HOST")
 
 
-def mysql_admin(
-    database: str | None = None,
-) -> pymysql.connections.Connection[pymysql.cursors.Cursor]:
+AdminConnection = pymysql.connections.Connection  # runtime class is not generic
+
+
+def _admin(database: str | None = None) -> AdminConnection:
     return pymysql.connect(
         host=MYSQL_HOST,
         port=MYSQL_PORT,
@@ -44,7 +45,7 @@ def mysql_admin(
 def mysql_dsn() -> Iterator[str]:
     """mysql:// DSN of a fresh, uniquely named database, dropped at the end."""
     try:
-        admin = mysql_admin()
+        admin = _admin()
     except pymysql.MySQLError as exc:
         _no_mysql(str(exc))
         raise AssertionError("unreachable") from exc
@@ -60,3 +61,9 @@ def mysql_dsn() -> Iterator[str]:
         with admin.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def mysql_admin(mysql_dsn: str) -> Callable[[str | None], AdminConnection]:
+    """Open an administrative (read-write) connection, optionally to one database."""
+    return _admin

@@ -238,7 +238,7 @@ def _indexes(cur: pymysql.cursors.DictCursor, db: str) -> dict[tuple[str, str], 
         unique = int(first["NON_UNIQUE"]) == 0
         primary = name == "PRIMARY"
         method = str(first["INDEX_TYPE"]).lower()
-        label = "PRIMARY KEY" if primary else ("UNIQUE INDEX" if unique else "INDEX")
+        label = "PRIMARY KEY" if primary else ("UNIQUE INDEX " if unique else "INDEX ") + name
         out.setdefault((schema, table), []).append(
             {
                 "name": name,
@@ -250,8 +250,7 @@ def _indexes(cur: pymysql.cursors.DictCursor, db: str) -> dict[tuple[str, str], 
                 "predicate": None,
                 "valid": True,
                 "method": method,
-                "definition": f"{label} {name} ON {schema}.{table} USING {method} "
-                f"({', '.join(shown)})",
+                "definition": f"{label} ON {schema}.{table} USING {method} ({', '.join(shown)})",
             }
         )
     return out
