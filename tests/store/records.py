@@ -48,9 +48,7 @@ def approval(
     )
 
 
-def token(
-    jti: str = "t1", verdict_id: str = "v1", *, runner: str = "runner:deploy"
-) -> TokenRecord:
+def token(jti: str = "t1", verdict_id: str = "v1", *, runner: str = "runner:deploy") -> TokenRecord:
     return TokenRecord(
         jti=jti,
         verdict_id=verdict_id,
