@@ -16,7 +16,6 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import sql
-
 from sqlgate.store.postgres import PostgresStore
 from sqlgate.store.sql import SqlStore
 from sqlgate.store.sqlite import SqliteStore

@@ -11,9 +11,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-
 from sqlgate.errors import AlreadyRedeemed
 from sqlgate.store import open_store
+
 from store.conftest import Backend
 from store.records import T0, token, verdict
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
-
 from sqlgate.errors import ConfigError, StoreError
 from sqlgate.store import PostgresStore, SqliteStore, open_store, schema
 from sqlgate.store.base import CheckpointRecord
+
 from store.conftest import Backend
 from store.records import T0
 

@@ -6,9 +6,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from sqlgate.errors import AlreadyRedeemed, ClaimError, Conflict, NotFound, TokenExpired
 from sqlgate.store.base import CheckpointRecord
+
 from store.conftest import Backend
 from store.records import T0, approval, token, verdict
 
