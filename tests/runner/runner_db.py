@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TextIO
 
 import psycopg
 from sqlgate_client.runner.apply import Applier, RunResult, StopFlag
@@ -34,7 +35,9 @@ class Db:
         version = self.conn.info.server_version
         return [load(p, Timeouts(), server_version=version) for p in paths]
 
-    def run(self, *paths: str, stop: StopFlag | None = None) -> RunResult:
+    def run(
+        self, *paths: str, stop: StopFlag | None = None, out: TextIO | None = None
+    ) -> RunResult:
         """Open a fresh runner connection (search_path = the test schema) and apply."""
         with psycopg.connect(
             self.dsn, autocommit=True, options=f"-c search_path={self.schema}"
@@ -43,7 +46,7 @@ class Db:
             history.ensure()
             history.lock()
             try:
-                applier = Applier(conn, history, runner_id="test-runner", stop=stop)
+                applier = Applier(conn, history, runner_id="test-runner", stop=stop, out=out)
                 migrations = self.load(*paths)
                 rows = applier.validate(migrations)
                 return applier.apply(migrations, rows)

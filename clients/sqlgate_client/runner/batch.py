@@ -47,7 +47,7 @@ class ChunkedStatement:
         parts: list[sql.Composable] = [
             sql.SQL("SELECT "),
             key,
-            sql.SQL("::text FROM "),
+            sql.SQL("::text AS sqlgate_position FROM "),  # not ORDER BY the text
             sql.SQL(self.table),
         ]
         if last is not None:
