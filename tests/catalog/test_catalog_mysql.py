@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pymysql
 import pytest
 from sqlgate.catalog import dumps_catalog, read_catalog
@@ -192,3 +195,10 @@ def test_unknown_database_and_bad_password_are_catalog_errors(mysql_dsn: str) ->
     with pytest.raises(CatalogError, match="cannot connect to MySQL") as info:
         read_catalog(wrong)
     assert "wrong-pw" not in str(info.value)
+
+
+def test_output_matches_the_published_json_schema(catalog: dict[str, Any]) -> None:
+    schema = json.loads(
+        (Path(__file__).resolve().parents[2] / "policies" / "schema" / "catalog.json").read_text()
+    )
+    jsonschema.Draft202012Validator(schema).validate(catalog)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import psycopg
 import pytest
 from sqlgate.catalog import dumps_catalog, read_catalog
@@ -222,3 +225,10 @@ def test_postgres_url_form(pg_dsn: str) -> None:
     dbname = psycopg.conninfo.conninfo_to_dict(pg_dsn)["dbname"]
     doc = read_catalog(f"postgresql://postgres@127.0.0.1:5432/{dbname}")
     assert doc["database"] == dbname
+
+
+def test_output_matches_the_published_json_schema(catalog: dict[str, Any]) -> None:
+    schema = json.loads(
+        (Path(__file__).resolve().parents[2] / "policies" / "schema" / "catalog.json").read_text()
+    )
+    jsonschema.Draft202012Validator(schema).validate(catalog)
