@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from sqlgate.trust.keys import Keyset
 from sqlgate.trust.verdict import sha256_hex
 

@@ -11,12 +11,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.hashes import SHA256
+from sqlgate.trust.dsse import sign_envelope
+from sqlgate.trust.keys import Keyset, Signer
 from sqlgate_client.errors import KeyRefused, SignatureError
 from sqlgate_client.trust.dsse import INTOTO_PAYLOAD_TYPE, pae, verify_envelope
 from sqlgate_client.trust.keyset import PublicKeyEntry, PublicKeyset, derive_key_id
-
-from sqlgate.trust.dsse import sign_envelope
-from sqlgate.trust.keys import Keyset, Signer
 
 # --- published vectors ------------------------------------------------------------------
 # Source: github.com/secure-systems-lab/dsse, protocol.md "Test Vectors" (PAE example and

@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlgate_client import errors as client_errors
-from sqlgate_client.trust.keyset import PublicKeyset
-
 from sqlgate import errors
 from sqlgate.trust.keys import Keyset
+from sqlgate_client import errors as client_errors
+from sqlgate_client.trust.keyset import PublicKeyset
 
 MESSAGE = b"message"
 

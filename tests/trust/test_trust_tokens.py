@@ -13,14 +13,13 @@ import pyseto
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pyseto import Key
-from sqlgate_client import errors as client_errors
-from sqlgate_client.trust.tokens import implicit_assertion
-from sqlgate_client.trust.tokens import verify_token as client_verify_token
-
 from sqlgate import errors
 from sqlgate.trust.keys import Keyset, Signer
 from sqlgate.trust.tokens import issue_token, verify_token
 from sqlgate.trust.verdict import sha256_hex
+from sqlgate_client import errors as client_errors
+from sqlgate_client.trust.tokens import implicit_assertion
+from sqlgate_client.trust.tokens import verify_token as client_verify_token
 
 CONTEXT = {"environment": "production", "target": "main-db", "runner": "runner-1"}
 

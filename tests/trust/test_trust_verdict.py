@@ -8,14 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlgate_client import errors as client_errors
-from sqlgate_client.trust.dsse import INTOTO_PAYLOAD_TYPE
-from sqlgate_client.trust.verdict import verify_verdict as client_verify_verdict
-
 from sqlgate import errors
 from sqlgate.trust.dsse import sign_envelope
 from sqlgate.trust.keys import Keyset
 from sqlgate.trust.verdict import build_statement, sign_verdict, verify_verdict
+from sqlgate_client import errors as client_errors
+from sqlgate_client.trust.dsse import INTOTO_PAYLOAD_TYPE
+from sqlgate_client.trust.verdict import verify_verdict as client_verify_verdict
 
 
 def _statement(digests: dict[str, str], now: datetime, **overrides: Any) -> dict[str, Any]:
