@@ -1,0 +1,177 @@
+"""Parse ordered migration files into the statement model (docs/contract.md §1).
+
+``parse_migrations`` decodes (strict UTF-8), expands template placeholders, checks
+limits, splits with a lexer-aware splitter, and builds model statements: PostgreSQL
+from pglast (cross-checked with sqlglot, see ``pg.py``), MySQL from sqlglot. Whatever
+is not understood becomes an ``unknown`` statement carrying the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from sqlgate.errors import InputError, LimitExceeded
+from sqlgate.model import Delete, Statement, Transaction, Unknown, Update
+from sqlgate.parse.directives import batch_directive
+from sqlgate.parse.placeholders import expand
+from sqlgate.parse.source import FileInfo, Limits, ParsedSet, SourceFile, decode, sha256_hex
+from sqlgate.parse.split import Segment, split
+
+# sqlglot logs a warning for every statement it keeps as an opaque Command; sqlgate turns
+# those into explicit results (pglast model or `unknown`), so the warnings are noise.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+__all__ = ["FileInfo", "Limits", "ParsedSet", "SourceFile", "parse_migrations"]
+
+
+def parse_migrations(
+    files: Sequence[SourceFile],
+    dialect: Literal["postgres", "mysql"],
+    *,
+    variables: Mapping[str, str] | None = None,
+    limits: Limits = Limits(),  # noqa: B008 - immutable frozen dataclass
+) -> ParsedSet:
+    """Statements of ``files`` (kept in the order given), with ``index`` set across the set."""
+    if dialect not in ("postgres", "mysql"):
+        raise InputError(f"unsupported dialect {dialect!r} (postgres or mysql)")
+    _check_sizes(files, limits)
+    statements: list[Statement] = []
+    infos: list[FileInfo] = []
+    count = 0
+    for file in files:
+        text = expand(decode(file), variables, path=file.path)
+        segments = split(text, dialect)
+        for seg in segments:
+            if seg.depth > limits.max_nesting:
+                raise LimitExceeded(
+                    f"line {seg.line}: nesting depth {seg.depth} exceeds {limits.max_nesting}",
+                    file=file.path,
+                )
+        count += len(segments)
+        if count > limits.max_statements:
+            raise LimitExceeded(
+                f"more than {limits.max_statements} statements in the set", file=file.path
+            )
+        built = _build_file(file.path, text, segments, dialect)
+        for s in _mark_transactions(built):
+            statements.append(dataclasses.replace(s, index=len(statements)))
+        infos.append(FileInfo(file.path, sha256_hex(file.content), len(segments)))
+    return ParsedSet(statements=statements, statement_count=count, files=infos)
+
+
+def _check_sizes(files: Sequence[SourceFile], limits: Limits) -> None:
+    if len(files) > limits.max_files:
+        raise LimitExceeded(f"{len(files)} files exceed the limit of {limits.max_files}")
+    total = 0
+    for f in files:
+        if len(f.content) > limits.max_file_bytes:
+            raise LimitExceeded(
+                f"{len(f.content)} bytes exceed the per-file limit of {limits.max_file_bytes}",
+                file=f.path,
+            )
+        total += len(f.content)
+        if total > limits.max_total_bytes:
+            raise LimitExceeded(
+                f"total size exceeds the limit of {limits.max_total_bytes} bytes", file=f.path
+            )
+
+
+def _common(path: str, seg: Segment) -> dict[str, Any]:
+    return {
+        "file": path,
+        "line": seg.line,
+        "col": seg.column,
+        "end_line": seg.end_line,
+        "text": seg.text,
+    }
+
+
+def _build_file(path: str, text: str, segments: list[Segment], dialect: str) -> list[Statement]:
+    out: list[Statement] = []
+    built = (
+        _pg_statements(path, text, segments)
+        if dialect == "postgres"
+        else [_mysql_statements(path, seg) for seg in segments]
+    )
+    for seg, stmts in zip(segments, built, strict=True):
+        batch = batch_directive(seg.comments_before)
+        for s in stmts:
+            if batch is not None and isinstance(s, (Update, Delete)):
+                out.append(dataclasses.replace(s, batch=batch))
+            else:
+                out.append(s)
+    return out
+
+
+def _unterminated(path: str, seg: Segment) -> list[Statement] | None:
+    if seg.unterminated is None:
+        return None
+    reason = f"unterminated {seg.unterminated}: the statement runs to the end of the file"
+    return [Unknown(**_common(path, seg), reason=reason)]
+
+
+def _pg_statements(path: str, text: str, segments: list[Segment]) -> list[list[Statement]]:
+    from sqlgate.parse import pgfile
+
+    return pgfile.build(path, text, segments, _common, _unterminated)
+
+
+def _mysql_statements(path: str, seg: Segment) -> list[Statement]:
+    import sqlglot
+    from sqlglot.errors import ParseError, TokenError
+
+    from sqlgate.parse import mysql
+
+    bad = _unterminated(path, seg)
+    if bad is not None:
+        return bad
+    common = _common(path, seg)
+    if seg.executable_comment:
+        return [
+            Unknown(
+                **common,
+                reason="MySQL executable comment /*! ... */: its SQL runs depending on the "
+                "server version and is not reviewed",
+            )
+        ]
+    try:
+        parsed = [
+            e
+            for e in sqlglot.parse(seg.text, read="mysql")
+            if isinstance(e, sqlglot.exp.Expression)
+        ]
+    except (ParseError, TokenError) as exc:
+        return [
+            Unknown(
+                **common, reason="sqlglot cannot parse this MySQL statement", detail=str(exc)[:500]
+            )
+        ]
+    except RecursionError:
+        return [Unknown(**common, reason="statement too deeply nested for the MySQL parser")]
+    if len(parsed) != 1:
+        return [
+            Unknown(
+                **common,
+                reason=f"the MySQL parser sees {len(parsed)} statements here, the splitter one",
+            )
+        ]
+    return mysql.build(parsed[0], common)
+
+
+def _mark_transactions(statements: list[Statement]) -> list[Statement]:
+    """Set ``in_transaction`` for statements between BEGIN and COMMIT/ROLLBACK in a file."""
+    out: list[Statement] = []
+    inside = False
+    for s in statements:
+        if isinstance(s, Transaction) and s.action == "begin":
+            inside = True
+            out.append(s)
+        elif isinstance(s, Transaction) and s.action in ("commit", "rollback"):
+            inside = False
+            out.append(s)
+        else:
+            out.append(dataclasses.replace(s, in_transaction=inside) if inside else s)
+    return out

@@ -1,0 +1,538 @@
+"""PostgreSQL statements → model, built from pglast's AST (PostgreSQL's own grammar).
+
+Why pglast builds the PostgreSQL model and sqlglot only cross-checks it: libpg_query *is*
+the server's parser, so its tree is exact for everything PostgreSQL accepts — including
+what sqlglot keeps as an opaque ``Command`` (CREATE FUNCTION, DO, ALTER TYPE ... ADD
+VALUE, CREATE EXTENSION, REINDEX, RENAME CONSTRAINT, CALL ...). Building from sqlglot
+would need a pglast fallback for all of those anyway, and two model builders for one
+dialect would disagree in subtle ways. sqlglot (``crosscheck.py``) then parses each
+statement independently; when both understand a statement but classify it differently,
+the statement becomes ``unknown`` (fail closed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from pglast import ast, enums
+from pglast.stream import RawStream
+
+from sqlgate import model as m
+from sqlgate.parse.volatile import SERIAL_TYPES, is_volatile_name
+
+Common = dict[str, Any]
+_ON_DELETE = {
+    "a": "no action",
+    "r": "restrict",
+    "c": "cascade",
+    "n": "set null",
+    "d": "set default",
+}
+_CONSTR = {
+    enums.ConstrType.CONSTR_CHECK: "check",
+    enums.ConstrType.CONSTR_UNIQUE: "unique",
+    enums.ConstrType.CONSTR_PRIMARY: "primary_key",
+    enums.ConstrType.CONSTR_EXCLUSION: "exclude",
+}
+
+
+def sql_text(node: Any) -> str:
+    """Deparsed SQL of an expression or type node (normalised by PostgreSQL's rules)."""
+    return str(RawStream()(node))
+
+
+def rangevar(rv: Any) -> str:
+    return f"{rv.schemaname}.{rv.relname}" if rv.schemaname else str(rv.relname)
+
+
+def dotted(names: Any) -> str:
+    """``a.b`` from a sequence of String nodes (or a single one)."""
+    if isinstance(names, ast.String):
+        return str(names.sval)
+    if isinstance(names, (tuple, list)):
+        return ".".join(dotted(n) for n in names)
+    if isinstance(names, ast.TypeName):
+        return dotted([n for n in names.names or () if getattr(n, "sval", "") != "pg_catalog"])
+    if isinstance(names, ast.ObjectWithArgs):
+        return dotted(names.objname)
+    if isinstance(names, ast.RangeVar):
+        return rangevar(names)
+    return sql_text(names)
+
+
+def _strs(items: Any) -> tuple[str, ...]:
+    return tuple(str(i.sval) for i in items or ())
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    if isinstance(node, (tuple, list)):
+        for item in node:
+            yield from _walk(item)
+    elif isinstance(node, ast.Node):
+        yield node
+        for attr in node:
+            yield from _walk(getattr(node, attr))
+
+
+def volatile_expr(node: Any) -> bool:
+    """True if the expression calls a function from the volatile list."""
+    return any(
+        isinstance(n, ast.FuncCall) and is_volatile_name(dotted(n.funcname)) for n in _walk(node)
+    )
+
+
+def _fk(c: Any, columns: tuple[str, ...]) -> m.ForeignKey:
+    return m.ForeignKey(
+        name=c.conname,
+        columns=_strs(c.fk_attrs) or columns,
+        ref_table=rangevar(c.pktable),
+        ref_columns=_strs(c.pk_attrs),
+        not_valid=bool(c.skip_validation),
+        on_delete=_ON_DELETE.get(c.fk_del_action or "a"),
+    )
+
+
+def column_def(cd: Any) -> tuple[m.Column, m.ForeignKey | None]:
+    type_name = sql_text(cd.typeName) if cd.typeName else ""
+    not_null = primary = unique = False
+    default: str | None = None
+    volatile = False
+    fk = None
+    for c in cd.constraints or ():
+        t = c.contype
+        if t == enums.ConstrType.CONSTR_NOTNULL:
+            not_null = True
+        elif t == enums.ConstrType.CONSTR_DEFAULT:
+            default = sql_text(c.raw_expr)
+            volatile = volatile_expr(c.raw_expr)
+        elif t == enums.ConstrType.CONSTR_PRIMARY:
+            primary = not_null = True
+        elif t == enums.ConstrType.CONSTR_UNIQUE:
+            unique = True
+        elif t == enums.ConstrType.CONSTR_IDENTITY:
+            not_null = True
+            default, volatile = "identity", True
+        elif t == enums.ConstrType.CONSTR_GENERATED:
+            default = sql_text(c.raw_expr)
+            volatile = True  # a stored generated column is computed for every row
+        elif t == enums.ConstrType.CONSTR_FOREIGN:
+            fk = _fk(c, (cd.colname,))
+    if type_name.lower() in SERIAL_TYPES:
+        not_null, volatile = True, True
+        default = default or "nextval(...)"
+    column = m.Column(
+        name=cd.colname,
+        type=type_name,
+        not_null=not_null,
+        default=default,
+        default_volatile=volatile,
+        primary_key=primary,
+        unique=unique,
+    )
+    return column, fk
+
+
+def _create_table(n: Any, c: Common) -> list[m.Statement]:
+    columns, fks, constraints = [], [], []
+    for el in n.tableElts or ():
+        if isinstance(el, ast.ColumnDef):
+            col, fk = column_def(el)
+            columns.append(col)
+            if fk:
+                fks.append(fk)
+            if col.primary_key or col.unique:
+                kind = "primary_key" if col.primary_key else "unique"
+                constraints.append(
+                    m.TableConstraint(name=None, constraint_type=kind, columns=(col.name,))
+                )
+        elif isinstance(el, ast.Constraint):
+            if el.contype == enums.ConstrType.CONSTR_FOREIGN:
+                fks.append(_fk(el, ()))
+            elif el.contype in _CONSTR:
+                constraints.append(
+                    m.TableConstraint(
+                        name=el.conname, constraint_type=_CONSTR[el.contype], columns=_strs(el.keys)
+                    )
+                )
+    return [
+        m.CreateTable(
+            **c,
+            table=rangevar(n.relation),
+            columns=tuple(columns),
+            foreign_keys=tuple(fks),
+            constraints=tuple(constraints),
+            if_not_exists=bool(n.if_not_exists),
+            temporary=n.relation.relpersistence == "t",
+        )
+    ]
+
+
+def _create_table_as(n: Any, c: Common) -> list[m.Statement]:
+    name = rangevar(n.into.rel)
+    if n.objtype == enums.ObjectType.OBJECT_MATVIEW:
+        return [m.CreateView(**c, name=name, materialized=True)]
+    return [
+        m.CreateTable(
+            **c,
+            table=name,
+            as_select=True,
+            if_not_exists=bool(n.if_not_exists),
+            temporary=n.into.rel.relpersistence == "t",
+        )
+    ]
+
+
+def _alter_table(n: Any, c: Common) -> list[m.Statement]:
+    T = enums.AlterTableType
+    table = rangevar(n.relation)
+    if n.objtype != enums.ObjectType.OBJECT_TABLE:
+        kind = str(n.objtype.name).removeprefix("OBJECT_").lower()
+        return [m.AlterObject(**c, object_type=kind, name=table)]
+    out: list[m.Statement] = []
+    for i, cmd in enumerate(n.cmds):
+        a = {**c, "table": table, "action": i}
+        t = cmd.subtype
+        if t == T.AT_AddColumn:
+            col, fk = column_def(cmd.def_)
+            out.append(
+                m.AddColumn(**a, column=col, foreign_key=fk, if_not_exists=bool(cmd.missing_ok))
+            )
+        elif t == T.AT_DropColumn:
+            cascade = cmd.behavior == enums.DropBehavior.DROP_CASCADE
+            out.append(
+                m.DropColumn(**a, column=cmd.name, if_exists=bool(cmd.missing_ok), cascade=cascade)
+            )
+        elif t == T.AT_AlterColumnType:
+            using = sql_text(cmd.def_.raw_default) if cmd.def_.raw_default else None
+            out.append(
+                m.AlterColumnType(
+                    **a, column=cmd.name, type=sql_text(cmd.def_.typeName), using=using
+                )
+            )
+        elif t == T.AT_SetNotNull:
+            out.append(m.SetNotNull(**a, column=cmd.name))
+        elif t == T.AT_DropNotNull:
+            out.append(m.DropNotNull(**a, column=cmd.name))
+        elif t == T.AT_ColumnDefault and cmd.def_ is not None:
+            out.append(
+                m.SetDefault(
+                    **a,
+                    column=cmd.name,
+                    default=sql_text(cmd.def_),
+                    default_volatile=volatile_expr(cmd.def_),
+                )
+            )
+        elif t == T.AT_ColumnDefault:
+            out.append(m.DropDefault(**a, column=cmd.name))
+        elif t == T.AT_AddConstraint:
+            out.append(_add_constraint(cmd.def_, a))
+        elif t == T.AT_DropConstraint:
+            out.append(m.DropConstraint(**a, name=cmd.name, if_exists=bool(cmd.missing_ok)))
+        elif t == T.AT_ValidateConstraint:
+            out.append(m.ValidateConstraint(**a, name=cmd.name))
+        else:
+            out.append(m.AlterTableOther(**a, subtype=str(t.name)))
+    return out
+
+
+def _add_constraint(con: Any, a: Common) -> m.Statement:
+    if con.contype == enums.ConstrType.CONSTR_FOREIGN:
+        fk = _fk(con, ())
+        return m.AddForeignKey(
+            **a,
+            name=fk.name,
+            columns=fk.columns,
+            ref_table=fk.ref_table,
+            ref_columns=fk.ref_columns,
+            not_valid=fk.not_valid,
+            on_delete=fk.on_delete,
+        )
+    if con.contype not in _CONSTR:
+        return m.AlterTableOther(**a, subtype=f"AT_AddConstraint:{con.contype.name}")
+    columns = _strs(con.keys)
+    if con.contype == enums.ConstrType.CONSTR_EXCLUSION:
+        columns = tuple(sql_text(e[0]) for e in con.exclusions or ())
+    return m.AddConstraint(
+        **a,
+        name=con.conname,
+        constraint_type=_CONSTR[con.contype],
+        columns=columns,
+        not_valid=bool(con.skip_validation),
+        using_index=con.indexname,
+    )
+
+
+def _index(n: Any, c: Common) -> list[m.Statement]:
+    cols = tuple(p.name if p.name else sql_text(p.expr) for p in n.indexParams)
+    return [
+        m.CreateIndex(
+            **c,
+            name=n.idxname,
+            table=rangevar(n.relation),
+            columns=cols,
+            unique=bool(n.unique),
+            concurrently=bool(n.concurrent),
+            if_not_exists=bool(n.if_not_exists),
+            partial=n.whereClause is not None,
+        )
+    ]
+
+
+def _drop(n: Any, c: Common) -> list[m.Statement]:
+    OT = enums.ObjectType
+    names = tuple(dotted(o) for o in n.objects)
+    cascade = n.behavior == enums.DropBehavior.DROP_CASCADE
+    ie = bool(n.missing_ok)
+    t = n.removeType
+    if t == OT.OBJECT_TABLE:
+        return [m.DropTable(**c, tables=names, if_exists=ie, cascade=cascade)]
+    if t == OT.OBJECT_INDEX:
+        return [m.DropIndex(**c, names=names, concurrently=bool(n.concurrent), if_exists=ie)]
+    if t == OT.OBJECT_SCHEMA:
+        return [m.DropSchema(**c, names=names, cascade=cascade, if_exists=ie)]
+    if t in (OT.OBJECT_VIEW, OT.OBJECT_MATVIEW):
+        mat = t == OT.OBJECT_MATVIEW
+        return [m.DropView(**c, names=names, materialized=mat, if_exists=ie, cascade=cascade)]
+    if t == OT.OBJECT_EXTENSION:
+        return [m.DropExtension(**c, name=name, if_exists=ie) for name in names]
+    kind = str(t.name).removeprefix("OBJECT_").lower()
+    return [m.DropObject(**c, object_type=kind, names=names, if_exists=ie, cascade=cascade)]
+
+
+def _rename(n: Any, c: Common) -> list[m.Statement]:
+    OT = enums.ObjectType
+    t = n.renameType
+    if t == OT.OBJECT_TABLE:
+        return [m.RenameTable(**c, table=rangevar(n.relation), new_name=n.newname)]
+    if t == OT.OBJECT_COLUMN and n.relationType == OT.OBJECT_TABLE:
+        return [
+            m.RenameColumn(**c, table=rangevar(n.relation), column=n.subname, new_name=n.newname)
+        ]
+    if t == OT.OBJECT_TABCONSTRAINT:
+        return [
+            m.RenameConstraint(**c, table=rangevar(n.relation), name=n.subname, new_name=n.newname)
+        ]
+    name = rangevar(n.relation) if n.relation else dotted(n.object) if n.object else str(n.subname)
+    return [m.AlterObject(**c, object_type=str(t.name).removeprefix("OBJECT_").lower(), name=name)]
+
+
+def _dml(n: Any, c: Common) -> list[m.Statement]:
+    if isinstance(n, ast.InsertStmt):
+        sel = n.selectStmt
+        from_select = sel is not None and not getattr(sel, "valuesLists", None)
+        return [m.Insert(**c, table=rangevar(n.relation), from_select=from_select)]
+    cls = m.Update if isinstance(n, ast.UpdateStmt) else m.Delete
+    return [cls(**c, table=rangevar(n.relation), has_where=n.whereClause is not None)]
+
+
+def _copy(n: Any, c: Common) -> list[m.Statement]:
+    table = rangevar(n.relation) if n.relation else None
+    direction = "from" if n.is_from else "to"
+    return [
+        m.Copy(
+            **c,
+            table=table,
+            direction=direction,
+            program=bool(n.is_program),
+            opaque=bool(n.is_program),
+        )
+    ]
+
+
+def _set(n: Any, c: Common) -> list[m.Statement]:
+    K = enums.VariableSetKind
+    if n.kind == K.VAR_RESET_ALL:
+        return [m.Set(**c, name="all", value=None, local=bool(n.is_local))]
+    value = None
+    if n.kind == K.VAR_SET_VALUE:
+        value = ", ".join(_arg_value(a) for a in n.args or ())
+    return [m.Set(**c, name=str(n.name or "").lower(), value=value, local=bool(n.is_local))]
+
+
+def _arg_value(node: Any) -> str:
+    if isinstance(node, ast.A_Const) and node.val is not None:
+        v = node.val
+        return str(
+            getattr(v, "sval", None) or getattr(v, "ival", None) or getattr(v, "fval", None) or "0"
+        )
+    return sql_text(node)
+
+
+def _transaction(n: Any, c: Common) -> list[m.Statement]:
+    K = enums.TransactionStmtKind
+    action = {
+        K.TRANS_STMT_BEGIN: "begin",
+        K.TRANS_STMT_START: "begin",
+        K.TRANS_STMT_COMMIT: "commit",
+        K.TRANS_STMT_ROLLBACK: "rollback",
+        K.TRANS_STMT_SAVEPOINT: "savepoint",
+        K.TRANS_STMT_RELEASE: "release",
+        K.TRANS_STMT_ROLLBACK_TO: "rollback_to",
+    }.get(n.kind)
+    if action is None:
+        return [
+            m.Unknown(
+                **c, reason=f"transaction command {n.kind.name} is not supported in migrations"
+            )
+        ]
+    return [m.Transaction(**c, action=action)]
+
+
+def _function(n: Any, c: Common) -> list[m.Statement]:
+    language, definer = None, False
+    for opt in n.options or ():
+        if opt.defname == "language":
+            language = str(opt.arg.sval).lower()
+        elif opt.defname == "security":
+            definer = bool(getattr(opt.arg, "boolval", False))
+    return [
+        m.CreateFunction(
+            **c,
+            name=dotted(n.funcname),
+            language=language,
+            security_definer=definer,
+            or_replace=bool(n.replace),
+            procedure=bool(n.is_procedure),
+        )
+    ]
+
+
+def _do(n: Any, c: Common) -> list[m.Statement]:
+    language = "plpgsql"
+    for opt in n.args or ():
+        if opt.defname == "language":
+            language = str(opt.arg.sval).lower()
+    return [m.DoBlock(**{**c, "opaque": True}, language=language)]
+
+
+def _grant(n: Any, c: Common) -> list[m.Statement]:
+    privs = tuple(str(p.priv_name) for p in n.privileges) if n.privileges else ("all",)
+    objects = tuple(dotted(o) for o in n.objects or ())
+    grantees = tuple(_role(g) for g in n.grantees or ())
+    cls = m.Grant if n.is_grant else m.Revoke
+    return [cls(**c, privileges=privs, objects=objects, grantees=grantees)]
+
+
+def _grant_role(n: Any, c: Common) -> list[m.Statement]:
+    privs = tuple(str(r.priv_name) for r in n.granted_roles)
+    grantees = tuple(_role(g) for g in n.grantee_roles)
+    cls = m.Grant if n.is_grant else m.Revoke
+    return [cls(**c, privileges=privs, objects=("role",), grantees=grantees)]
+
+
+def _role(r: Any) -> str:
+    return str(r.rolename) if r.rolename else str(r.roletype.name).removeprefix("ROLESPEC_").lower()
+
+
+def _reindex(n: Any, c: Common) -> list[m.Statement]:
+    target = str(n.kind.name).removeprefix("REINDEX_OBJECT_").lower()
+    name = rangevar(n.relation) if n.relation else str(n.name or "")
+    conc = any(p.defname == "concurrently" for p in n.params or ())
+    return [m.Reindex(**c, target=target, name=name, concurrently=conc)]
+
+
+def _comment(n: Any, c: Common) -> list[m.Statement]:
+    return [m.Comment(**c, object_type=str(n.objtype.name).removeprefix("OBJECT_").lower())]
+
+
+def _alter_generic(
+    kind: str, name_of: Callable[[Any], str]
+) -> Callable[[Any, Common], list[m.Statement]]:
+    def build(n: Any, c: Common) -> list[m.Statement]:
+        return [m.AlterObject(**c, object_type=kind, name=name_of(n))]
+
+    return build
+
+
+def _obj_type(n: Any) -> str:
+    return str(n.objectType.name).removeprefix("OBJECT_").lower()
+
+
+_BUILDERS: dict[type, Callable[[Any, Common], list[m.Statement]]] = {
+    ast.CreateStmt: _create_table,
+    ast.CreateTableAsStmt: _create_table_as,
+    ast.AlterTableStmt: _alter_table,
+    ast.IndexStmt: _index,
+    ast.DropStmt: _drop,
+    ast.RenameStmt: _rename,
+    ast.InsertStmt: _dml,
+    ast.UpdateStmt: _dml,
+    ast.DeleteStmt: _dml,
+    ast.CopyStmt: _copy,
+    ast.VariableSetStmt: _set,
+    ast.TransactionStmt: _transaction,
+    ast.CreateFunctionStmt: _function,
+    ast.DoStmt: _do,
+    ast.GrantStmt: _grant,
+    ast.GrantRoleStmt: _grant_role,
+    ast.ReindexStmt: _reindex,
+    ast.CommentStmt: _comment,
+    ast.SelectStmt: lambda n, c: [m.Select(**c)],
+    ast.TruncateStmt: lambda n, c: [
+        m.Truncate(**c, tables=tuple(rangevar(r) for r in n.relations))
+    ],
+    ast.CallStmt: lambda n, c: [m.Call(**{**c, "opaque": True}, name=dotted(n.funccall.funcname))],
+    ast.CreateSchemaStmt: lambda n, c: [
+        m.CreateSchema(
+            **c, name=str(n.schemaname or _role(n.authrole)), if_not_exists=bool(n.if_not_exists)
+        )
+    ],
+    ast.DropdbStmt: lambda n, c: [
+        m.DropDatabase(**c, name=str(n.dbname), if_exists=bool(n.missing_ok))
+    ],
+    ast.ViewStmt: lambda n, c: [
+        m.CreateView(**c, name=rangevar(n.view), or_replace=bool(n.replace))
+    ],
+    ast.CreateExtensionStmt: lambda n, c: [
+        m.CreateExtension(**c, name=str(n.extname), if_not_exists=bool(n.if_not_exists))
+    ],
+    ast.AlterEnumStmt: lambda n, c: (
+        [m.AlterTypeAddValue(**c, type=dotted(n.typeName), value=str(n.newVal))]
+        if not n.oldVal
+        else [m.AlterObject(**c, object_type="type", name=dotted(n.typeName))]
+    ),
+    ast.CreateSeqStmt: lambda n, c: [m.CreateSequence(**c, name=rangevar(n.sequence))],
+    ast.CreateEnumStmt: lambda n, c: [m.CreateType(**c, name=dotted(n.typeName), type_kind="enum")],
+    ast.CompositeTypeStmt: lambda n, c: [
+        m.CreateType(**c, name=rangevar(n.typevar), type_kind="composite")
+    ],
+    ast.CreateRangeStmt: lambda n, c: [
+        m.CreateType(**c, name=dotted(n.typeName), type_kind="range")
+    ],
+    ast.CreateDomainStmt: lambda n, c: [
+        m.CreateType(**c, name=dotted(n.domainname), type_kind="domain")
+    ],
+    ast.CreateTrigStmt: lambda n, c: [
+        m.CreateTrigger(**c, name=str(n.trigname), table=rangevar(n.relation))
+    ],
+    ast.AlterSeqStmt: _alter_generic("sequence", lambda n: rangevar(n.sequence)),
+    ast.AlterFunctionStmt: _alter_generic("function", lambda n: dotted(n.func)),
+    ast.AlterOwnerStmt: lambda n, c: [
+        m.AlterObject(
+            **c,
+            object_type=_obj_type(n),
+            name=rangevar(n.relation) if n.relation else dotted(n.object),
+        )
+    ],
+    ast.AlterObjectSchemaStmt: lambda n, c: [
+        m.AlterObject(
+            **c,
+            object_type=_obj_type(n),
+            name=rangevar(n.relation) if n.relation else dotted(n.object),
+        )
+    ],
+}
+
+
+def build(node: Any, common: Common) -> list[m.Statement]:
+    """Model statements for one pglast statement node; ``unknown`` for unmodelled types."""
+    builder = _BUILDERS.get(type(node))
+    if builder is None:
+        name = type(node).__name__
+        return [
+            m.Unknown(
+                **common, reason=f"PostgreSQL statement type {name} is not modelled by sqlgate"
+            )
+        ]
+    return builder(node, common)

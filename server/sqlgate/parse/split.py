@@ -1,0 +1,279 @@
+"""Lexer-aware statement splitting for PostgreSQL (psql rules) and MySQL (mysql client rules).
+
+Comments and quoted text never start, end or split a statement. PostgreSQL: ``--``,
+nested ``/* */``, '...', E'...' (backslash escapes), "...", ``$tag$ ... $tag$``, and a
+``;`` inside parentheses does not end a statement (as psql). MySQL: ``-- ``, ``#``,
+``/* */``, '...' and "..." with backslash escapes, backticks, and ``DELIMITER`` lines
+(stored procedures). A MySQL executable comment ``/*! ... */`` is statement content and
+is flagged so the parser can refuse it. The splitter also measures nesting depth
+(parentheses and BEGIN ... END blocks) so limits apply before any parser runs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Dialect = Literal["postgres", "mysql"]
+
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*|[0-9][A-Za-z0-9_.]*")
+_PG_STR = re.compile(r"'(?:[^']|'')*'")
+_PG_ESTR = re.compile(r"[Ee]'(?:[^'\\]|\\.|'')*'", re.DOTALL)
+_PG_IDENT = re.compile(r'"(?:[^"]|"")*"')
+_DOLLAR = re.compile(r"\$([A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*)?\$")
+_MY_STR = {
+    "'": re.compile(r"'(?:[^'\\]|\\.|'')*'", re.DOTALL),
+    '"': re.compile(r'"(?:[^"\\]|\\.|"")*"', re.DOTALL),
+    "`": re.compile(r"`(?:[^`]|``)*`"),
+}
+_DELIMITER = re.compile(r"DELIMITER[ \t]+(\S+)[^\n]*", re.IGNORECASE)
+_BLOCK_OPENERS = {"begin", "case", "loop", "repeat"}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One statement's exact text and where it is (1-based line/column, char offsets)."""
+
+    text: str
+    start: int
+    end: int
+    line: int
+    column: int
+    end_line: int
+    comments_before: tuple[str, ...]
+    depth: int
+    executable_comment: bool = False
+    unterminated: str | None = None
+
+
+class _Builder:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.segments: list[Segment] = []
+        self.comments: list[str] = []
+        self.first: int | None = None
+        self.last_end = 0
+        self.paren = 0
+        self.blocks = 0
+        self.depth = 0
+        self.executable = False
+        self.unterminated: str | None = None
+        self.prev_word = ""
+        self.atomic = 0
+
+    def token(self, start: int, end: int) -> None:
+        if self.first is None:
+            self.first = start
+        self.last_end = end
+
+    def nest(self, paren: int = 0, blocks: int = 0) -> None:
+        self.paren = max(0, self.paren + paren)
+        self.blocks = max(0, self.blocks + blocks)
+        self.depth = max(self.depth, self.paren + self.blocks)
+
+    def close(self) -> None:
+        if self.first is not None:
+            start, end, text = self.first, self.last_end, self.text
+            line = text.count("\n", 0, start) + 1
+            column = start - (text.rfind("\n", 0, start) + 1) + 1
+            end_line = line + text.count("\n", start, end)
+            self.segments.append(
+                Segment(
+                    text[start:end],
+                    start,
+                    end,
+                    line,
+                    column,
+                    end_line,
+                    tuple(self.comments),
+                    self.depth,
+                    self.executable,
+                    self.unterminated,
+                )
+            )
+        self.comments = []
+        self.first = None
+        self.paren = self.blocks = self.depth = 0
+        self.executable = False
+        self.unterminated = None
+        self.prev_word = ""
+        self.atomic = 0
+
+
+def split(text: str, dialect: Dialect) -> list[Segment]:
+    """The statements of ``text`` in order; empty statements (``;;``) are dropped."""
+    return _split_pg(text) if dialect == "postgres" else _split_mysql(text)
+
+
+def _block_comment_end_pg(text: str, pos: int) -> int:
+    """End offset of a nested ``/* */`` comment starting at ``pos`` (len(text) if open)."""
+    depth, i, n = 0, pos, len(text)
+    while i < n:
+        if text.startswith("/*", i):
+            depth += 1
+            i += 2
+        elif text.startswith("*/", i):
+            depth -= 1
+            i += 2
+            if depth == 0:
+                return i
+        else:
+            nxt = min((j for j in (text.find("/*", i), text.find("*/", i)) if j >= 0), default=-1)
+            if nxt < 0:
+                return n
+            i = nxt
+    return n
+
+
+def _comment(b: _Builder, start: int, end: int) -> None:
+    if b.first is None:
+        b.comments.append(b.text[start:end])
+
+
+def _word(b: _Builder, word: str, start: int, end: int) -> None:
+    """Track BEGIN/CASE/LOOP/REPEAT ... END blocks for the nesting limit (not for splitting)."""
+    b.token(start, end)
+    low = word.lower()
+    # PostgreSQL >= 14 SQL-standard bodies: `BEGIN ATOMIC ... END` holds `;` (as psql).
+    opens_atomic = low == "atomic" and b.prev_word == "begin"
+    if opens_atomic or (b.atomic and low in ("begin", "case") and b.prev_word != "end"):
+        b.atomic += 1
+    elif b.atomic and low == "end":
+        b.atomic -= 1
+    if low in _BLOCK_OPENERS and b.prev_word != "end":
+        b.nest(blocks=1)
+    elif low == "end":
+        b.nest(blocks=-1)
+    b.prev_word = low
+
+
+def _split_pg(text: str) -> list[Segment]:
+    b = _Builder(text)
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            m = _SPACE.match(text, i)
+            i = m.end() if m else i + 1
+        elif c == "-" and text.startswith("--", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            _comment(b, i, j)
+            i = j
+        elif c == "/" and text.startswith("/*", i):
+            j = _block_comment_end_pg(text, i)
+            if j == n and not text.endswith("*/"):
+                b.unterminated = "comment"
+            _comment(b, i, j)
+            i = j
+        elif c == "'":
+            i = _quoted(b, _PG_STR, text, i, "string literal")
+        elif c in "Ee" and text.startswith("'", i + 1):
+            i = _quoted(b, _PG_ESTR, text, i, "string literal")
+        elif c == '"':
+            i = _quoted(b, _PG_IDENT, text, i, "quoted identifier")
+        elif c == "$" and (m := _DOLLAR.match(text, i)):
+            tag = m.group(0)
+            j = text.find(tag, m.end())
+            if j < 0:
+                b.unterminated = f"dollar quote {tag}"
+                j = n
+            else:
+                j += len(tag)
+            b.token(i, j)
+            i = j
+        elif c == ";":
+            if b.paren > 0 or b.atomic > 0:
+                b.token(i, i + 1)
+            else:
+                b.close()
+            i += 1
+        elif c == "(":
+            b.token(i, i + 1)
+            b.nest(paren=1)
+            i += 1
+        elif c == ")":
+            b.token(i, i + 1)
+            b.nest(paren=-1)
+            i += 1
+        elif m := _WORD.match(text, i):
+            _word(b, m.group(0), i, m.end())
+            i = m.end()
+        else:
+            b.token(i, i + 1)
+            i += 1
+    b.close()
+    return b.segments
+
+
+def _quoted(b: _Builder, pattern: re.Pattern[str], text: str, i: int, what: str) -> int:
+    m = pattern.match(text, i)
+    if m is None:
+        b.unterminated = what
+        b.token(i, len(text))
+        return len(text)
+    b.token(i, m.end())
+    return m.end()
+
+
+def _split_mysql(text: str) -> list[Segment]:
+    b = _Builder(text)
+    delimiter = ";"
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            m = _SPACE.match(text, i)
+            i = m.end() if m else i + 1
+        elif b.first is None and c in "Dd" and (m := _DELIMITER.match(text, i)):
+            delimiter = m.group(1)
+            b.comments = []
+            i = m.end()
+        elif text.startswith(delimiter, i):
+            b.close()
+            i += len(delimiter)
+        elif c == "#" or (
+            c == "-" and text.startswith("--", i) and (i + 2 >= n or text[i + 2] in " \t\r\n")
+        ):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            _comment(b, i, j)
+            i = j
+        elif c == "/" and text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            if j < 0:
+                b.unterminated = "comment"
+                j = n
+            else:
+                j += 2
+            if text.startswith("/*!", i) or text.startswith("/*+", i):
+                b.executable = b.executable or text.startswith("/*!", i)
+                b.token(i, j)
+            else:
+                _comment(b, i, j)
+            i = j
+        elif c in _MY_STR:
+            i = _quoted(b, _MY_STR[c], text, i, "quoted text")
+        elif c == "(":
+            b.token(i, i + 1)
+            b.nest(paren=1)
+            i += 1
+        elif c == ")":
+            b.token(i, i + 1)
+            b.nest(paren=-1)
+            i += 1
+        elif m := _WORD.match(text, i):
+            word = m.group(0)
+            # A word may contain the delimiter (e.g. DELIMITER $$ then `END$$`).
+            cut = word.find(delimiter) if delimiter != ";" else -1
+            if cut > 0:
+                word = word[:cut]
+            _word(b, word, i, i + len(word))
+            i += len(word)
+        else:
+            b.token(i, i + 1)
+            i += 1
+    b.close()
+    return b.segments
