@@ -63,7 +63,7 @@ def catalog(mysql_dsn: str, mysql_admin: Admin) -> dict[str, Any]:
 
 
 def _table(catalog: dict[str, Any], name: str) -> dict[str, Any]:
-    matches = [t for t in catalog["tables"] if t["name"] == name]
+    matches: list[dict[str, Any]] = [t for t in catalog["tables"] if t["name"] == name]
     assert len(matches) == 1, f"{name} not in catalog exactly once"
     return matches[0]
 

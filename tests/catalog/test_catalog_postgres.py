@@ -71,7 +71,9 @@ def catalog(pg_dsn: str) -> dict[str, Any]:
 
 
 def _table(catalog: dict[str, Any], name: str) -> dict[str, Any]:
-    matches = [t for t in catalog["tables"] if t["schema"] == SCHEMA and t["name"] == name]
+    matches: list[dict[str, Any]] = [
+        t for t in catalog["tables"] if t["schema"] == SCHEMA and t["name"] == name
+    ]
     assert len(matches) == 1, f"{SCHEMA}.{name} not in catalog exactly once"
     return matches[0]
 
