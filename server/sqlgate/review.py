@@ -1,0 +1,245 @@
+"""The review use case: migration files in, a policy decision with findings out.
+
+This is the one place that turns SQL into a decision; the gRPC servicer and the CLI's
+``--local`` mode both call ``review``. It orders nothing (callers send files in
+order), parses, derives facts, builds the policy input of docs/contract.md §2 and
+asks the engine. Bad input raises InputError; an engine that fails or times out
+yields a deny with a ``policy-engine-error`` finding, never an allow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+import yaml
+
+from sqlgate.catalog.load import validate_catalog
+from sqlgate.errors import (
+    CatalogError,
+    InputError,
+    LimitExceeded,
+    MetadataError,
+    PolicyError,
+)
+from sqlgate.facts import derive
+from sqlgate.parse import Limits, SourceFile, parse_migrations
+from sqlgate.policy.engine import Engine, PolicyFinding
+
+if TYPE_CHECKING:
+    from sqlgate.config import LimitsConfig
+
+INPUT_VERSION = 1
+DIALECTS = ("postgres", "mysql")
+ENGINE_ERROR_RULE = "policy-engine-error"
+
+
+@dataclasses.dataclass(frozen=True)
+class MigrationFile:
+    """One migration: the path as submitted, its exact bytes, optional sidecar YAML."""
+
+    path: str
+    content: bytes
+    metadata: bytes | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewRequest:
+    repo: str
+    commit: str
+    environment: str
+    target: str
+    dialect: str
+    migrations: list[MigrationFile]
+    variables: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    server_version: str | None = None
+    catalog: bytes | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    rule: str
+    level: str
+    file: str
+    line: int
+    column: int
+    message: str
+    help: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "level": self.level,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+            "help": self.help,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewResult:
+    decision: str
+    findings: list[Finding]
+    statements: int
+    policy_digest: str
+    files: list[tuple[str, str]]
+    suppressions: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The public result dict; later keys (verdict_id, ...) are appended here."""
+        return {
+            "decision": self.decision,
+            "findings": [f.to_json() for f in self.findings],
+            "statements": self.statements,
+            "policy_digest": self.policy_digest,
+        }
+
+
+def request_limits(config: LimitsConfig) -> Limits:
+    """The parser's limits from the server config's limits section."""
+    return Limits(
+        max_file_bytes=config.max_file_bytes,
+        max_total_bytes=config.max_total_bytes,
+        max_files=config.max_files,
+        max_statements=config.max_statements,
+        max_nesting=config.max_nesting,
+    )
+
+
+def _check_request(request: ReviewRequest, limits: Limits) -> None:
+    """What the parser cannot know: required fields, duplicate paths, sidecar sizes."""
+    if request.dialect not in DIALECTS:
+        raise InputError(f"unknown dialect {request.dialect!r} (expected postgres or mysql)")
+    if not request.environment:
+        raise InputError("environment is required")
+    if not request.target:
+        raise InputError("target is required")
+    if not request.migrations:
+        raise InputError("no migration files submitted")
+    seen: set[str] = set()
+    for m in request.migrations:
+        if not m.path:
+            raise InputError("a migration file has an empty path")
+        if m.path in seen:
+            raise InputError("submitted twice", file=m.path)
+        seen.add(m.path)
+        if m.metadata and len(m.metadata) > limits.max_file_bytes:
+            raise LimitExceeded(
+                f"sidecar metadata of {len(m.metadata)} bytes exceeds the per-file limit "
+                f"of {limits.max_file_bytes}",
+                file=m.path,
+            )
+
+
+def _metadata(m: MigrationFile) -> dict[str, Any]:
+    """The sidecar YAML as a mapping ({} without one); MetadataError if malformed."""
+    if not m.metadata:
+        return {}
+    try:
+        value = yaml.safe_load(m.metadata.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise MetadataError(f"sidecar metadata is not valid YAML: {exc}", file=m.path) from exc
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MetadataError("sidecar metadata must be a mapping", file=m.path)
+    return value
+
+
+def _catalog(raw: bytes | None) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CatalogError(f"catalog is not valid JSON: {exc}") from exc
+    return validate_catalog(value, source="catalog")
+
+
+def _finding(f: PolicyFinding) -> Finding:
+    return Finding(
+        rule=f.rule,
+        level=f.level,
+        file=f.file,
+        line=f.line,
+        column=f.column,
+        message=f.message,
+        help=f.help,
+    )
+
+
+def _engine_error(exc: PolicyError) -> Finding:
+    return Finding(
+        rule=ENGINE_ERROR_RULE,
+        level="deny",
+        file="",
+        line=0,
+        column=0,
+        message=f"policy evaluation failed: {exc}",
+        help="the change is denied until the policy engine can evaluate it",
+    )
+
+
+def build_policy_input(
+    request: ReviewRequest,
+    *,
+    files: Sequence[Mapping[str, Any]],
+    statements: Sequence[Mapping[str, Any]],
+    facts: Mapping[str, Any],
+    catalog: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The policy input document of docs/contract.md §2."""
+    return {
+        "version": INPUT_VERSION,
+        "dialect": request.dialect,
+        "environment": request.environment,
+        "target": request.target,
+        "repo": request.repo,
+        "commit": request.commit,
+        "server_version": request.server_version or None,
+        "files": list(files),
+        "statements": list(statements),
+        "facts": dict(facts),
+        "catalog": catalog,
+    }
+
+
+def review(request: ReviewRequest, *, engine: Engine, limits: Limits | None = None) -> ReviewResult:
+    """Parse, derive facts, evaluate; InputError for bad input, deny on engine failure."""
+    limits = limits or Limits()
+    _check_request(request, limits)
+    metadata = [_metadata(m) for m in request.migrations]
+    catalog = _catalog(request.catalog)
+    parsed = parse_migrations(
+        [SourceFile(path=m.path, content=m.content) for m in request.migrations],
+        cast(Literal["postgres", "mysql"], request.dialect),
+        variables=dict(request.variables),
+        limits=limits,
+    )
+    derived = derive(parsed.statements, catalog=catalog, dialect=request.dialect)
+    statements = [s.to_json() for s in derived.statements]
+    files = [
+        {"path": f.path, "sha256": f.sha256, "statements": f.statements, "metadata": md}
+        for f, md in zip(parsed.files, metadata, strict=True)
+    ]
+    policy_input = build_policy_input(
+        request, files=files, statements=statements, facts=derived.to_json(), catalog=catalog
+    )
+    digests = [(f.path, f.sha256) for f in parsed.files]
+    try:
+        outcome = engine.evaluate(policy_input)
+    except PolicyError as exc:  # engine failure or timeout: fail closed
+        decision, findings = "deny", [_engine_error(exc)]
+    else:
+        decision, findings = outcome.decision, [_finding(f) for f in outcome.findings]
+    return ReviewResult(
+        decision=decision,
+        findings=findings,
+        statements=parsed.statement_count,
+        policy_digest=engine.policy_digest,
+        files=digests,
+    )

@@ -1,0 +1,65 @@
+"""Translation between the review use case's types and sqlgate.v1 messages.
+
+Nothing here decides anything: it only moves fields, and refuses (InputError) what
+cannot be translated, such as an unspecified dialect.
+"""
+
+from __future__ import annotations
+
+from sqlgate_client.gen.sqlgate.v1 import common_pb2, review_pb2
+
+from sqlgate.errors import InputError
+from sqlgate.review import Finding, MigrationFile, ReviewRequest, ReviewResult
+
+_DIALECTS = {common_pb2.DIALECT_POSTGRES: "postgres", common_pb2.DIALECT_MYSQL: "mysql"}
+_DECISIONS = {
+    "allow": common_pb2.DECISION_ALLOW,
+    "needs_approval": common_pb2.DECISION_NEEDS_APPROVAL,
+    "deny": common_pb2.DECISION_DENY,
+}
+_LEVELS = {
+    "warn": common_pb2.LEVEL_WARN,
+    "approval": common_pb2.LEVEL_APPROVAL,
+    "deny": common_pb2.LEVEL_DENY,
+}
+
+
+def request_from_proto(message: review_pb2.CheckRequest) -> ReviewRequest:
+    dialect = _DIALECTS.get(message.dialect)
+    if dialect is None:
+        raise InputError("dialect is required (postgres or mysql)")
+    return ReviewRequest(
+        repo=message.repo,
+        commit=message.commit,
+        environment=message.environment,
+        target=message.target,
+        dialect=dialect,
+        migrations=[
+            MigrationFile(path=m.path, content=m.content, metadata=m.metadata or None)
+            for m in message.migrations
+        ],
+        variables=dict(message.variables),
+        server_version=message.server_version or None,
+        catalog=message.catalog or None,
+    )
+
+
+def _finding_to_proto(finding: Finding) -> review_pb2.Finding:
+    return review_pb2.Finding(
+        rule=finding.rule,
+        level=_LEVELS[finding.level],
+        file=finding.file,
+        line=finding.line,
+        column=finding.column,
+        message=finding.message,
+        help=finding.help,
+    )
+
+
+def result_to_proto(result: ReviewResult) -> review_pb2.CheckResponse:
+    return review_pb2.CheckResponse(
+        decision=_DECISIONS[result.decision],
+        findings=[_finding_to_proto(f) for f in result.findings],
+        statements=result.statements,
+        policy_digest=result.policy_digest,
+    )

@@ -1,0 +1,85 @@
+"""Server config: defaults, YAML loading, unknown keys and bad types refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlgate.config import (
+    DEFAULT_LISTEN,
+    ServerConfig,
+    config_from_mapping,
+    load_config,
+    with_overrides,
+)
+from sqlgate.errors import ConfigError
+from sqlgate.review import request_limits
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SQLGATE_POLICIES", raising=False)
+    config = load_config(None)
+    assert config.listen == DEFAULT_LISTEN == "127.0.0.1:50051"
+    assert config.policies.dir == ROOT / "policies"
+    assert config.policies.timeout_s > 0
+
+
+def test_policies_dir_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SQLGATE_POLICIES", str(tmp_path))
+    assert ServerConfig().policies.dir == tmp_path
+
+
+def test_yaml_file(tmp_path: Path) -> None:
+    path = tmp_path / "sqlgate.yaml"
+    path.write_text(
+        "listen: 127.0.0.1:6000\n"
+        "policies:\n  dir: /srv/policies\n  timeout_s: 2\n"
+        "limits:\n  max_files: 7\n  max_nesting: 9\n"
+    )
+    config = load_config(path)
+    assert config.listen == "127.0.0.1:6000"
+    assert config.policies.dir == Path("/srv/policies")
+    assert config.policies.timeout_s == 2.0
+    assert config.limits.max_files == 7
+    parser_limits = request_limits(config.limits)
+    assert (parser_limits.max_files, parser_limits.max_nesting) == (7, 9)
+
+
+def test_empty_yaml_is_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text("")
+    assert load_config(path) == ServerConfig()
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"listne": "x"}, "unknown key(s): listne"),
+        ({"limits": {"max_filez": 3}}, "limits: unknown key(s): max_filez"),
+        ({"limits": {"max_files": -1}}, "limits.max_files: expected a positive integer"),
+        ({"limits": {"max_files": True}}, "limits.max_files: expected a positive integer"),
+        ({"limits": 5}, "limits: expected a mapping"),
+        ({"policies": {"timeout_s": "fast"}}, "policies.timeout_s: expected a positive number"),
+        ({"listen": 50051}, "listen: expected a string"),
+    ],
+)
+def test_bad_config_refused(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        config_from_mapping(raw)
+
+
+def test_bad_yaml_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("listen: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "missing.yaml")
+
+
+def test_overrides() -> None:
+    config = with_overrides(ServerConfig(), listen="127.0.0.1:0", policies_dir=Path("/p"))
+    assert config.listen == "127.0.0.1:0"
+    assert config.policies.dir == Path("/p")
