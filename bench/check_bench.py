@@ -321,6 +321,12 @@ def sqlgate_cmd(paths: list[str]) -> list[str]:
 REVIEWED = {0, 1, 3}
 
 
+def last_line(text: str) -> str:
+    """The last non-empty line of a child's stderr: the error, not the traceback."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "(no message)"
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     k = (len(ordered) - 1) * q
@@ -375,14 +381,13 @@ def bench(out: Path, args: argparse.Namespace) -> int:
     else:
         whole = run(sqlgate_cmd([str(out)]))
         if whole.returncode not in REVIEWED:
-            unavailable = f"exit {whole.returncode}: {whole.stderr.strip()[-400:]}"
+            unavailable = f"exit {whole.returncode}: {last_line(whole.stderr)}"
         else:
             try:
                 result = json.loads(whole.stdout)
             except json.JSONDecodeError as exc:
-                unavailable = (
-                    f"exit {whole.returncode}, output is not JSON ({exc}): "
-                    + whole.stderr.strip()[-400:]
+                unavailable = f"exit {whole.returncode}, output is not JSON ({exc}): " + last_line(
+                    whole.stderr
                 )
             else:
                 sqlgate_wall = whole.wall
@@ -411,9 +416,8 @@ def bench(out: Path, args: argparse.Namespace) -> int:
         for path in sample:
             single = run(sqlgate_cmd([path]))
             if single.returncode not in REVIEWED:
-                unavailable = (
-                    f"per-file run of {path} exited {single.returncode}: "
-                    + (single.stderr.strip()[-400:])
+                unavailable = f"per-file run of {path} exited {single.returncode}: " + (
+                    last_line(single.stderr)
                 )
                 break
             times.append(single.wall)
@@ -445,7 +449,7 @@ def bench(out: Path, args: argparse.Namespace) -> int:
                 figures["ratio_sqlgate_over_squawk"] = ratio
                 rows.append(("ratio sqlgate/squawk (wall)", f"{ratio:.1f}x"))
         else:
-            rows.append(("squawk", f"failed: exit {sq.returncode}: {sq.stderr.strip()[-300:]}"))
+            rows.append(("squawk", f"failed: exit {sq.returncode}: {last_line(sq.stderr)}"))
     else:
         rows.append(("squawk", "not installed (pip install squawk-cli)"))
 
