@@ -1,0 +1,292 @@
+"""Derived facts (docs/contract.md "Derived facts" and §2 ``facts``), computed once in Python.
+
+Rego stays declarative: everything that needs a walk over the set in order lives here.
+
+Per statement: ``lock`` (the PostgreSQL lock mode the statement takes on its table, per
+the "Explicit Locking" and ALTER TABLE pages of the PostgreSQL docs; null for MySQL and
+for statements that lock no existing table, e.g. CREATE TABLE), ``table_created_in_set``
+(an earlier statement of the set created the target table), ``lock_timeout_set`` (a
+non-zero ``lock_timeout`` is in force: SET, or SET LOCAL until the transaction ends;
+``SET lock_timeout = 0``/DEFAULT/RESET switch it off) and ``table_exists`` (null without a
+catalog).
+
+Set level: ``tables_created`` and ``indexes`` after the set = catalog indexes + created
+(explicit, and implicit from PRIMARY KEY/UNIQUE, and in MySQL the index InnoDB creates for
+a foreign key without one) − dropped (DROP INDEX, DROP TABLE, DROP CONSTRAINT).
+
+Catalog shape, read tolerantly (missing keys are empty; other keys ignored):
+``{"tables": [{"schema": "public", "name": "users", "indexes": [{"name", "columns",
+"unique"}]}]}``. Names compare with the PostgreSQL default schema ``public`` optional.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlgate import model as m
+
+AE, SRE, SHARE, SUE, RE_, AS = (
+    "ACCESS EXCLUSIVE",
+    "SHARE ROW EXCLUSIVE",
+    "SHARE",
+    "SHARE UPDATE EXCLUSIVE",
+    "ROW EXCLUSIVE",
+    "ACCESS SHARE",
+)
+_LOCKS: dict[str, str] = {
+    "drop_table": AE,
+    "truncate": AE,
+    "rename_table": AE,
+    "add_column": AE,
+    "drop_column": AE,
+    "rename_column": AE,
+    "alter_column_type": AE,
+    "set_not_null": AE,
+    "drop_not_null": AE,
+    "set_default": AE,
+    "drop_default": AE,
+    "add_constraint": AE,
+    "drop_constraint": AE,
+    "rename_constraint": AE,
+    "alter_table_other": AE,
+    "add_foreign_key": SRE,
+    "create_trigger": SRE,
+    "validate_constraint": SUE,
+    "create_index": SHARE,
+    "drop_index": AE,
+    "reindex": SHARE,
+    "update": RE_,
+    "delete": RE_,
+    "insert": RE_,
+    "select": AS,
+}
+# ALTER TABLE forms documented with a weaker lock than ACCESS EXCLUSIVE.
+_WEAKER_ALTER = {
+    "AT_SetStatistics": SUE,
+    "AT_SetRelOptions": SUE,
+    "AT_ResetRelOptions": SUE,
+    "AT_ClusterOn": SUE,
+    "AT_DropCluster": SUE,
+    "AT_EnableTrig": SRE,
+    "AT_DisableTrig": SRE,
+    "AT_EnableAlwaysTrig": SRE,
+    "AT_EnableReplicaTrig": SRE,
+    "AT_EnableTrigAll": SRE,
+    "AT_DisableTrigAll": SRE,
+    "AT_EnableTrigUser": SRE,
+    "AT_DisableTrigUser": SRE,
+}
+_ZERO = re.compile(r"^\s*'?0+\s*(ms|s|min|h|d)?'?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class IndexFact:
+    name: str | None
+    table: str
+    columns: tuple[str, ...]
+    unique: bool
+    source: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "table": self.table,
+            "columns": list(self.columns),
+            "unique": self.unique,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class SetFacts:
+    """Statements with ``facts`` filled in, plus the set-level facts."""
+
+    statements: list[m.Statement]
+    tables_created: list[str] = field(default_factory=list)
+    indexes: list[IndexFact] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``facts`` object of the policy input (contract §2)."""
+        return {
+            "tables_created": list(self.tables_created),
+            "indexes": [i.to_json() for i in self.indexes],
+        }
+
+
+def norm(name: str) -> str:
+    """Compare ``public.users`` and ``users`` as the same table."""
+    return name.removeprefix("public.")
+
+
+def _target(s: m.Statement, index_table: Mapping[str, str]) -> tuple[str, ...]:
+    table = getattr(s, "table", None)
+    if isinstance(table, str):
+        return (table,)
+    if isinstance(s, (m.DropTable, m.Truncate)):
+        return s.tables
+    if isinstance(s, m.DropIndex):
+        return tuple(index_table[norm(n)] for n in s.names if norm(n) in index_table)
+    return ()
+
+
+def _lock(s: m.Statement, dialect: str) -> str | None:
+    if dialect != "postgres":
+        return None
+    if isinstance(s, m.CreateIndex) and s.concurrently:
+        return SUE
+    if isinstance(s, m.DropIndex) and s.concurrently:
+        return SUE
+    if isinstance(s, m.Reindex) and s.concurrently:
+        return SUE
+    if isinstance(s, m.AlterTableOther) and s.subtype in _WEAKER_ALTER:
+        return _WEAKER_ALTER[s.subtype]
+    if isinstance(s, m.Copy):
+        return RE_ if s.direction == "from" else AS
+    return _LOCKS.get(s.kind)
+
+
+def _catalog_tables(catalog: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    if not catalog:
+        return []
+    tables = catalog.get("tables")
+    return [t for t in tables if isinstance(t, Mapping)] if isinstance(tables, list) else []
+
+
+def _qualified(t: Mapping[str, Any]) -> str:
+    schema, name = t.get("schema"), str(t.get("name", ""))
+    return norm(f"{schema}.{name}" if schema else name)
+
+
+def _implicit(table: str, ctype: str, name: str | None, cols: Sequence[str]) -> IndexFact | None:
+    if ctype == "primary_key":
+        return IndexFact(name or f"{table}_pkey", table, tuple(cols), True, "set")
+    if ctype == "unique":
+        return IndexFact(name or f"{table}_{'_'.join(cols)}_key", table, tuple(cols), True, "set")
+    if ctype == "index":
+        return IndexFact(name, table, tuple(cols), False, "set")
+    return None
+
+
+class _Indexes:
+    def __init__(self, catalog_tables: Iterable[Mapping[str, Any]]) -> None:
+        self.items: list[IndexFact] = []
+        for t in catalog_tables:
+            for ix in t.get("indexes") or ():
+                if isinstance(ix, Mapping):
+                    cols = tuple(str(c) for c in ix.get("columns") or ())
+                    name = ix.get("name")
+                    self.items.append(
+                        IndexFact(
+                            str(name) if name else None,
+                            _qualified(t),
+                            cols,
+                            bool(ix.get("unique")),
+                            "catalog",
+                        )
+                    )
+
+    def add(self, ix: IndexFact | None) -> None:
+        if ix is not None:
+            self.items.append(dataclasses.replace(ix, table=norm(ix.table)))
+
+    def drop_named(self, name: str, table: str | None = None) -> None:
+        self.items = [
+            i
+            for i in self.items
+            if not (i.name and norm(i.name) == norm(name) and (table is None or i.table == table))
+        ]
+
+    def drop_table(self, table: str) -> None:
+        self.items = [i for i in self.items if i.table != table]
+
+    def rename_table(self, old: str, new: str) -> None:
+        self.items = [
+            dataclasses.replace(i, table=new) if i.table == old else i for i in self.items
+        ]
+
+    def covers(self, table: str, cols: Sequence[str]) -> bool:
+        n = len(cols)
+        return any(i.table == table and i.columns[:n] == tuple(cols) for i in self.items)
+
+    def table_of(self) -> dict[str, str]:
+        return {norm(i.name): i.table for i in self.items if i.name}
+
+
+def derive(
+    statements: Sequence[m.Statement],
+    *,
+    catalog: Mapping[str, Any] | None = None,
+    dialect: str = "postgres",
+) -> SetFacts:
+    """Fill every statement's ``facts`` and compute the set-level facts, in one ordered walk."""
+    cat_tables = _catalog_tables(catalog)
+    existing: set[str] | None = {_qualified(t) for t in cat_tables} if catalog else None
+    indexes = _Indexes(cat_tables)
+    created: list[str] = []
+    timeout_session = timeout_local = False
+    out: list[m.Statement] = []
+    for s in statements:
+        targets = tuple(norm(t) for t in _target(s, indexes.table_of()))
+        facts: dict[str, Any] = {
+            "lock": _lock(s, dialect),
+            "table_created_in_set": bool(targets) and all(t in created for t in targets),
+            "lock_timeout_set": timeout_session or timeout_local,
+            "table_exists": (
+                None
+                if existing is None or not targets
+                else all(t in existing or t in created for t in targets)
+            ),
+        }
+        out.append(dataclasses.replace(s, facts=facts))
+        # Effects of this statement on the state seen by later ones.
+        if isinstance(s, m.Set) and s.name in ("lock_timeout", "all"):
+            on = s.name == "lock_timeout" and s.value is not None and not _ZERO.match(s.value)
+            if s.local:
+                timeout_local = on
+            else:
+                timeout_session, timeout_local = on, on and timeout_local
+        elif isinstance(s, m.Transaction) and s.action in ("commit", "rollback"):
+            timeout_local = False
+        _effects(s, indexes, created, dialect)
+    return SetFacts(statements=out, tables_created=created, indexes=indexes.items)
+
+
+def _effects(s: m.Statement, indexes: _Indexes, created: list[str], dialect: str) -> None:
+    if isinstance(s, m.CreateTable):
+        table = norm(s.table)
+        if table not in created:
+            created.append(table)
+        for c in s.constraints:
+            indexes.add(_implicit(table, c.constraint_type, c.name, c.columns))
+        if dialect == "mysql":
+            for fk in s.foreign_keys:
+                if not indexes.covers(table, fk.columns):
+                    indexes.add(IndexFact(fk.name, table, fk.columns, False, "set"))
+    elif isinstance(s, m.CreateIndex):
+        indexes.add(IndexFact(s.name, norm(s.table), s.columns, s.unique, "set"))
+    elif isinstance(s, m.AddConstraint):
+        indexes.add(_implicit(norm(s.table), s.constraint_type, s.name, s.columns))
+    elif isinstance(s, m.AddForeignKey) and dialect == "mysql":
+        if not indexes.covers(norm(s.table), s.columns):
+            indexes.add(IndexFact(s.name, norm(s.table), s.columns, False, "set"))
+    elif isinstance(s, m.DropIndex):
+        for n in s.names:
+            indexes.drop_named(n, norm(s.table) if s.table else None)
+    elif isinstance(s, m.DropConstraint):
+        indexes.drop_named(s.name, norm(s.table))
+    elif isinstance(s, m.DropTable):
+        for t in s.tables:
+            indexes.drop_table(norm(t))
+            if norm(t) in created:
+                created.remove(norm(t))
+    elif isinstance(s, m.RenameTable):
+        old, new = norm(s.table), norm(s.new_name)
+        if "." in old and "." not in new:
+            new = f"{old.rsplit('.', 1)[0]}.{new}"
+        indexes.rename_table(old, new)
+        if old in created:
+            created[created.index(old)] = new
