@@ -9,7 +9,7 @@ Two regorus facts shape this module (both checked on regorus 0.13 / gordon-to-re
   well under a microsecond (the compiled policies are shared, reference-counted) while
   re-adding the policies costs milliseconds; see tests/policy/test_embedded.py.
 - regorus holds the GIL for the whole evaluation and cannot be interrupted. Evaluations
-  run on a worker pool and the caller waits at most ``timeout_s``, but while a runaway
+  run on worker threads and the caller waits at most ``timeout_s``, but while a runaway
   evaluation holds the GIL the waiting thread cannot run either: in practice the budget is
   enforced when the evaluation returns — a late result is discarded and PolicyTimeout is
   raised (deny). Trade-off accepted because the policy tree is the server's own, reviewed
@@ -20,11 +20,13 @@ Two regorus facts shape this module (both checked on regorus 0.13 / gordon-to-re
 from __future__ import annotations
 
 import json
+import queue
 import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FuturesTimeout
+from dataclasses import dataclass
 from typing import Any
 
 import regorus
@@ -36,8 +38,25 @@ from sqlgate.policy.engine import RESULT_RULE, PolicyResult, engine_error_text, 
 UNDEFINED = "<undefined>"
 
 
+_STOP = None
+
+
+class _EngineFailure(Exception):
+    """An engine error carried from a worker thread as text only."""
+
+
+@dataclass(frozen=True)
+class _Job:
+    input_json: str
+    future: Future[str]
+
+
 class EmbeddedEngine:
-    """The Engine protocol over regorus; one prepared engine per worker thread."""
+    """The Engine protocol over regorus; one prepared engine per worker thread.
+
+    Workers are plain daemon threads that own their prepared engine in a local variable,
+    so it is created, cloned and finally dropped on that one thread (regorus requires it).
+    """
 
     def __init__(
         self,
@@ -47,45 +66,60 @@ class EmbeddedEngine:
         workers: int = 2,
         query: str = RESULT_RULE,
     ) -> None:
-        if timeout_s <= 0:
-            raise ValueError("timeout_s must be positive")
+        if timeout_s <= 0 or workers < 1:
+            raise ValueError("timeout_s must be positive and workers at least 1")
         self._policy_set = policy_set
         self._timeout_s = timeout_s
         self._query = query
-        self._local = threading.local()
         # Prepare once here too: a set that does not compile fails at construction.
         policy_set.new_engine()
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sqlgate-rego")
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._worker, name=f"sqlgate-rego-{i}", daemon=True)
+            for i in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     @property
     def policy_digest(self) -> str:
         return self._policy_set.digest
 
-    def _prepared(self) -> regorus.Engine:
-        engine: regorus.Engine | None = getattr(self._local, "engine", None)
-        if engine is None:
-            engine = self._policy_set.new_engine()
-            self._local.engine = engine
-        return engine
-
-    def _run(self, input_json: str) -> str:
-        engine = self._prepared().clone()
-        engine.set_input_json(input_json)
-        return str(engine.eval_rule_as_json(self._query))
+    def _worker(self) -> None:
+        prepared: regorus.Engine | None = None
+        while (job := self._jobs.get()) is not _STOP:
+            assert job is not None
+            if not job.future.set_running_or_notify_cancel():
+                continue
+            engine = None
+            try:
+                if prepared is None:
+                    prepared = self._policy_set.new_engine()
+                engine = prepared.clone()
+                engine.set_input_json(job.input_json)
+                output = str(engine.eval_rule_as_json(self._query))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller as text
+                # A fresh exception without traceback: the original's frames hold the
+                # engines, which must not be freed on the caller's thread.
+                job.future.set_exception(_EngineFailure(engine_error_text(exc)))
+            else:
+                job.future.set_result(output)
+            del engine
+        del prepared  # dropped on the thread that made it
 
     def evaluate(self, policy_input: Mapping[str, Any]) -> PolicyResult:
         """Evaluate the result rule; any failure or overrun raises (the verdict is deny)."""
         try:
             input_json = json.dumps(policy_input, allow_nan=False)
         except (TypeError, ValueError) as exc:
-            raise PolicyEvaluationError(
-                f"policy input is not JSON: {engine_error_text(exc)}"
-            ) from exc
+            raise PolicyEvaluationError(f"policy input is not JSON: {exc}") from exc
         started = time.monotonic()
+        future: Future[str] = Future()
+        self._jobs.put(_Job(input_json, future))
         try:
-            future = self._pool.submit(self._run, input_json)
             output = future.result(timeout=self._timeout_s)
         except FuturesTimeout as exc:
+            future.cancel()
             raise PolicyTimeout(f"policy evaluation exceeded {self._timeout_s:g}s") from exc
         except PolicyError:
             raise
@@ -101,13 +135,14 @@ class EmbeddedEngine:
         try:
             raw = json.loads(output)
         except ValueError as exc:
-            raise PolicyEvaluationError(
-                f"engine returned non-JSON output: {engine_error_text(exc)}"
-            ) from exc
+            raise PolicyEvaluationError(f"engine returned non-JSON output: {exc}") from exc
         if raw == UNDEFINED:
             raise PolicyEvaluationError(f"{self._query} is undefined for this input")
         return parse_result(raw)
 
     def close(self) -> None:
-        """Stop the worker threads (their prepared engines die with them)."""
-        self._pool.shutdown(wait=True)
+        """Stop the worker threads; each drops its prepared engine on its own thread."""
+        for _ in self._threads:
+            self._jobs.put(_STOP)
+        for thread in self._threads:
+            thread.join()
