@@ -1,0 +1,154 @@
+"""``sqlgate check``: review migration files against policy, remotely or ``--local``.
+
+Paths (files or directories) are expanded and ordered by
+``sqlgate_client.ordering.collect``; each file's ``<file>.yaml`` sidecar goes along as
+metadata. ``--server`` (or SQLGATE_SERVER) sends them to a sqlgate server; ``--local``
+runs the same review use case in-process. Both produce the same result dict and go
+through the same renderers. Exit: 0 allow, 1 deny, 3 needs approval, 2 usage/input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlgate_client.check import (
+    DIALECTS,
+    CheckError,
+    InvalidRequest,
+    MigrationInput,
+    ServerUnreachable,
+    check_remote,
+    read_migrations,
+    server_from_env,
+)
+from sqlgate_client.render import FORMATS, render
+
+from sqlgate.cli.main import EXIT_DENY, EXIT_NEEDS_APPROVAL, EXIT_OK, EXIT_USAGE
+
+EXIT_BY_DECISION = {"allow": EXIT_OK, "deny": EXIT_DENY, "needs_approval": EXIT_NEEDS_APPROVAL}
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "check",
+        help="review migrations against policy",
+        description="Review migration files against policy; the exit code gates the merge "
+        "(0 allow, 1 deny, 3 needs approval, 2 usage or input error).",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="migration files or directories")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--server", metavar="ADDR", help="sqlgate server (default: $SQLGATE_SERVER)")
+    where.add_argument("--local", action="store_true", help="review in-process, no server")
+    p.add_argument("--env", required=True, dest="environment", help="target environment")
+    p.add_argument("--target", default="default", help="target database name (default: default)")
+    p.add_argument("--dialect", default="postgres", help="postgres or mysql (default: postgres)")
+    p.add_argument("--format", default="text", dest="fmt", help=f"one of: {', '.join(FORMATS)}")
+    p.add_argument("--repo", default="", help="repository, e.g. acme/app")
+    p.add_argument("--commit", default="", help="commit being reviewed")
+    p.add_argument(
+        "--var", action="append", default=[], metavar="K=V", help="template placeholder value"
+    )
+    p.add_argument("--server-version", default="", help="target server version, e.g. 16")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server")
+    p.add_argument("--config", type=Path, help="server config for --local (policies, limits)")
+    p.add_argument("--policies", type=Path, help="policies directory for --local")
+    p.set_defaults(func=run)
+
+
+def parse_vars(items: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidRequest(f"--var expects KEY=VALUE, got {item!r}")
+        out[key] = value
+    return out
+
+
+def _check_local(args: argparse.Namespace, migrations: list[MigrationInput]) -> dict[str, Any]:
+    # Imported here so a remote check never loads the parser or the Rego engine.
+    from sqlgate.config import load_config, with_overrides
+    from sqlgate.review import MigrationFile, ReviewRequest, request_limits, review
+    from sqlgate.rpc.server import load_engine
+
+    config = with_overrides(load_config(args.config), policies_dir=args.policies)
+    request = ReviewRequest(
+        repo=args.repo,
+        commit=args.commit,
+        environment=args.environment,
+        target=args.target,
+        dialect=args.dialect,
+        migrations=[MigrationFile(m.path, m.content, m.metadata) for m in migrations],
+        variables=parse_vars(args.var),
+        server_version=args.server_version or None,
+    )
+    engine = load_engine(config)
+    try:
+        result = review(request, engine=engine, limits=request_limits(config.limits))
+    finally:
+        close = getattr(engine, "close", None)
+        if callable(close):
+            close()
+    return result.to_json()
+
+
+def _error(message: str) -> int:
+    print(f"sqlgate: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.fmt not in FORMATS:
+        return _error(f"unknown format {args.fmt!r} (available: {', '.join(FORMATS)})")
+    if args.dialect not in DIALECTS:
+        return _error(f"unknown dialect {args.dialect!r} (expected one of: {', '.join(DIALECTS)})")
+    address = args.server or (None if args.local else server_from_env())
+    if not args.local and not address:
+        return _error("no server: pass --server ADDR, set SQLGATE_SERVER, or use --local")
+    try:
+        variables = parse_vars(args.var)
+        files = _collect(args.paths)
+        migrations = read_migrations(files)
+        if args.local:
+            result = _check_local(args, migrations)
+        else:
+            result = check_remote(
+                address or "",
+                migrations=migrations,
+                environment=args.environment,
+                target=args.target,
+                dialect=args.dialect,
+                repo=args.repo,
+                commit=args.commit,
+                variables=variables,
+                timeout=args.timeout,
+                server_version=args.server_version,
+            )
+    except (InvalidRequest, ServerUnreachable) as exc:
+        return _error(str(exc))
+    except CheckError as exc:
+        print(f"sqlgate: error: {exc}", file=sys.stderr)
+        return EXIT_DENY
+    sources = {m.path: m.content.decode("utf-8", errors="replace") for m in migrations}
+    sys.stdout.write(render(args.fmt, result, sources))
+    return EXIT_BY_DECISION.get(str(result["decision"]), EXIT_DENY)
+
+
+def _collect(paths: Sequence[str]) -> list[Path]:
+    """Expand and order the paths; InvalidRequest for a path that does not exist."""
+    for raw in paths:
+        if not Path(raw).exists():
+            raise InvalidRequest(f"{raw}: no such file or directory")
+    from sqlgate_client.ordering import collect
+
+    try:
+        files = collect([Path(p) for p in paths])
+    except (OSError, ValueError) as exc:
+        raise InvalidRequest(str(exc)) from exc
+    if not files:
+        raise InvalidRequest(f"no migration files found in {', '.join(paths)}")
+    return list(files)

@@ -1,0 +1,96 @@
+"""`sqlgate serve` as a real subprocess: health, a check through it, clean SIGTERM stop."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+SQLGATE = [sys.executable, "-m", "sqlgate.cli.main"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_serving(address: str, proc: subprocess.Popen[bytes], budget_s: float = 60) -> None:
+    deadline = time.monotonic() + budget_s
+    with grpc.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, "server exited during start-up"
+            try:
+                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            time.sleep(0.2)
+    raise AssertionError("server never reported SERVING")
+
+
+def test_serve_subprocess_check_and_sigterm() -> None:
+    address = f"127.0.0.1:{_free_port()}"
+    proc = subprocess.Popen(
+        [*SQLGATE, "serve", "--listen", address],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_serving(address, proc)
+        check = subprocess.run(
+            [
+                *SQLGATE,
+                "check",
+                "--server",
+                address,
+                "--env",
+                "production",
+                "--format",
+                "json",
+                "examples/migrations",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert check.returncode == 3, check.stderr
+        result = json.loads(check.stdout)
+        assert result["decision"] == "needs_approval"
+        assert "column-type-change" in {f["rule"] for f in result["findings"]}
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    log = proc.stdout.read().decode() if proc.stdout else ""
+    assert "listening on" in log and "stopped" in log
+
+
+def test_serve_refuses_a_bad_config(tmp_path: Path) -> None:
+    config = tmp_path / "sqlgate.yaml"
+    config.write_text("listen: 127.0.0.1:0\nlimtis: {}\n")
+    proc = subprocess.run(
+        [*SQLGATE, "serve", "--config", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "unknown key(s): limtis" in proc.stderr
