@@ -203,3 +203,25 @@ def test_check_unreachable_server_exits_2(
     )
     assert code == 2
     assert f"cannot reach sqlgate server at 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_policy_test_passes_on_the_shipped_tree(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policy", "test"]) == 0
+    out = capsys.readouterr().out
+    assert ": PASS (" in out and "FAIL" not in out
+    assert out.splitlines()[-1].startswith("PASS: ")
+
+
+def test_policy_test_fails_on_a_failing_test(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "p.rego").write_text("package demo\n\nx := 1\n")
+    (tmp_path / "p_test.rego").write_text(
+        "package demo_test\n\nimport data.demo\n\n"
+        "test_ok if { demo.x == 1 }\n\ntest_wrong if { demo.x == 2 }\n"
+    )
+    assert main(["policy", "test", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "data.demo_test.test_ok: PASS" in out
+    assert "data.demo_test.test_wrong: FAIL" in out
+    assert "FAIL: 1/2" in out

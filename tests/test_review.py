@@ -181,3 +181,29 @@ def test_malformed_policy_result_is_a_deny(tmp_path: Path) -> None:
         odd.close()
     assert result.decision == "deny"
     assert result.findings[0].rule == ENGINE_ERROR_RULE
+
+
+def test_policy_input_matches_the_schema() -> None:
+    """The input review builds validates against policies/schema/input.json."""
+    import jsonschema
+    from sqlgate.facts import derive
+    from sqlgate.parse import SourceFile, parse_migrations
+    from sqlgate.review import build_policy_input
+
+    request = _request(_examples())
+    parsed = parse_migrations(
+        [SourceFile(m.path, m.content) for m in request.migrations], "postgres"
+    )
+    derived = derive(parsed.statements)
+    doc = build_policy_input(
+        request,
+        files=[
+            {"path": f.path, "sha256": f.sha256, "statements": f.statements, "metadata": {}}
+            for f in parsed.files
+        ],
+        statements=[s.to_json() for s in derived.statements],
+        facts=derived.to_json(),
+        catalog=None,
+    )
+    schema = json.loads((ROOT / "policies" / "schema" / "input.json").read_text())
+    jsonschema.validate(doc, schema)
