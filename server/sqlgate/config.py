@@ -35,12 +35,12 @@ def default_policies_dir() -> Path:
 class LimitsConfig:
     """Request limits, checked before any parsing; exceeding one is INVALID_ARGUMENT."""
 
-    max_message_bytes: int = 16 * 1024 * 1024
-    max_files: int = 1000
-    max_file_bytes: int = 2 * 1024 * 1024
-    max_total_bytes: int = 8 * 1024 * 1024
-    max_statements: int = 10_000
-    max_nesting: int = 100
+    max_message_bytes: int = 48 * 1024 * 1024
+    max_files: int = 2000
+    max_file_bytes: int = 4 * 1024 * 1024
+    max_total_bytes: int = 32 * 1024 * 1024
+    max_statements: int = 50_000
+    max_nesting: int = 200
 
 
 @dataclasses.dataclass(frozen=True)
