@@ -1,14 +1,20 @@
 """Build complete policy inputs (docs/contract.md §2) for the policy tests.
 
-Every input built here is recorded in `BUILT`, and tests/policy/test_schema.py validates
-them all against policies/schema/input.json: the tests only send inputs the schema accepts.
+Every input built here is validated against policies/schema/input.json as it is built:
+the tests only send inputs the documented schema accepts.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
-BUILT: list[dict[str, Any]] = []
+import jsonschema
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "policies" / "schema" / "input.json"
+SCHEMA = json.loads(SCHEMA_PATH.read_text())
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 _SPECIFIC: dict[str, dict[str, Any]] = {
     "drop_table": {"tables": ["t"], "if_exists": False, "cascade": False},
@@ -67,7 +73,7 @@ def policy_input(
     dialect: str = "postgres",
     indexes: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A full policy input around `statements`; recorded for the schema test."""
+    """A full policy input around `statements`, validated against the schema."""
     doc: dict[str, Any] = {
         "version": 1,
         "dialect": dialect,
@@ -88,5 +94,5 @@ def policy_input(
         "facts": {"tables_created": [], "indexes": indexes or []},
         "catalog": None,
     }
-    BUILT.append(doc)
+    VALIDATOR.validate(doc)
     return doc
