@@ -1,4 +1,5 @@
 """PostgreSQL: every kind of the contract is built with the fields policies read."""
+# ruff: noqa: E501 - the case table reads best one case per line
 
 from __future__ import annotations
 

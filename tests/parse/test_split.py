@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from sqlgate.parse.split import split
 
 
@@ -61,7 +60,8 @@ def test_unterminated_dollar_quote_is_flagged() -> None:
             ["CREATE PROCEDURE p() BEGIN SELECT 1; END", "SELECT 2"],
         ),
         (
-            "DELIMITER //\nCREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a=1; END //\n"
+            "DELIMITER //\nCREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW "
+            "BEGIN SET NEW.a=1; END //\n"
             "DELIMITER ;",
             ["CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a=1; END"],
         ),

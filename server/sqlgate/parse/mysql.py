@@ -33,6 +33,12 @@ def _name(node: Any) -> str:
     return str(node.sql(dialect="mysql")) if isinstance(node, exp.Expression) else str(node)
 
 
+def _drop_names(e: exp.Expression) -> tuple[str, ...]:
+    """Names a DROP acts on (sqlglot keeps them in ``tables``, whatever the object)."""
+    items = e.args.get("tables") or e.expressions or [e.this]
+    return tuple(_name(t) for t in items if t is not None)
+
+
 def _volatile(node: exp.Expression | None) -> bool:
     if node is None:
         return False
@@ -75,6 +81,9 @@ def _fk(fk: exp.ForeignKey, name: str | None) -> m.ForeignKey:
     ref = fk.args.get("reference")
     schema = ref.this if ref is not None else None
     on_delete = fk.args.get("delete")
+    for opt in (ref.args.get("options") or ()) if ref is not None else ():
+        if str(opt).upper().startswith("ON DELETE "):
+            on_delete = str(opt)[len("ON DELETE ") :]
     return m.ForeignKey(
         name=name,
         columns=tuple(_name(c) for c in fk.expressions),
@@ -185,7 +194,7 @@ def _create(e: exp.Create, c: Common) -> list[m.Statement]:
 
 def _drop(e: exp.Drop, c: Common) -> list[m.Statement]:
     kind = str(e.args.get("kind") or "").upper()
-    names = tuple(_name(t) for t in e.expressions or (e.this,) if t is not None)
+    names = _drop_names(e)
     ie, cascade = bool(e.args.get("exists")), bool(e.args.get("cascade"))
     if kind == "TABLE":
         return [m.DropTable(**c, tables=names, if_exists=ie, cascade=cascade)]
@@ -235,7 +244,7 @@ def _action(act: exp.Expression, a: Common, c: Common, table: str) -> list[m.Sta
         return out
     if isinstance(act, exp.Drop):
         kind = str(act.args.get("kind") or "COLUMN").upper()
-        names = [_name(t) for t in act.expressions or (act.this,) if t is not None]
+        names = list(_drop_names(act))
         if kind == "COLUMN":
             return [
                 m.DropColumn(**a, column=n, if_exists=bool(act.args.get("exists"))) for n in names
