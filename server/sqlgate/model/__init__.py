@@ -23,6 +23,7 @@ from sqlgate.model.constraints import (
 from sqlgate.model.data import Copy, Delete, Insert, Select, Update
 from sqlgate.model.indexes import CreateIndex, DropIndex, Reindex
 from sqlgate.model.misc import (
+    AlterDomain,
     AlterObject,
     AlterTypeAddValue,
     Call,
@@ -59,6 +60,7 @@ __all__ = [
     "AddConstraint",
     "AddForeignKey",
     "AlterColumnType",
+    "AlterDomain",
     "AlterObject",
     "AlterTableOther",
     "AlterTypeAddValue",

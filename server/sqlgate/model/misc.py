@@ -118,6 +118,8 @@ class CreateType(Statement):
     kind = "create_type"
     name: str
     type_kind: str
+    # CREATE DOMAIN's constraints, by type (`check`, `not_null`, ...): additive.
+    constraints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,6 +153,19 @@ class AlterObject(Statement):
     kind = "alter_object"
     object_type: str
     name: str
+    # What is done to it: `rename`, `set_schema`, `owner` or `alter` (additive).
+    operation: str = "alter"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlterDomain(Statement):
+    """ALTER DOMAIN: `action` is add_constraint, drop_constraint, validate_constraint,
+    set_default, drop_default, set_not_null or drop_not_null (additive)."""
+
+    kind = "alter_domain"
+    name: str
+    action: str
+    not_valid: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

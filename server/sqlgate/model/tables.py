@@ -48,6 +48,7 @@ class RenameTable(Statement):
 class Truncate(Statement):
     kind = "truncate"
     tables: tuple[str, ...]
+    cascade: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,3 +57,5 @@ class AlterTableOther(_AlterAction):
 
     kind = "alter_table_other"
     subtype: str
+    # DETACH PARTITION ... CONCURRENTLY (additive).
+    concurrently: bool = False

@@ -232,7 +232,8 @@ def _alter_table(n: Any, c: Common) -> list[m.Statement]:
         elif t == T.AT_ValidateConstraint:
             out.append(m.ValidateConstraint(**a, name=cmd.name))
         else:
-            out.append(m.AlterTableOther(**a, subtype=str(t.name)))
+            conc = bool(getattr(cmd.def_, "concurrent", False))
+            out.append(m.AlterTableOther(**a, subtype=str(t.name), concurrently=conc))
     return out
 
 
@@ -314,7 +315,31 @@ def _rename(n: Any, c: Common) -> list[m.Statement]:
             m.RenameConstraint(**c, table=rangevar(n.relation), name=n.subname, new_name=n.newname)
         ]
     name = rangevar(n.relation) if n.relation else dotted(n.object) if n.object else str(n.subname)
-    return [m.AlterObject(**c, object_type=str(t.name).removeprefix("OBJECT_").lower(), name=name)]
+    kind = str(t.name).removeprefix("OBJECT_").lower()
+    return [m.AlterObject(**c, object_type=kind, name=name, operation="rename")]
+
+
+_DOMAIN_ACTIONS = {
+    "C": "add_constraint", "X": "drop_constraint", "V": "validate_constraint",
+    "T": "set_default", "N": "drop_not_null", "O": "set_not_null",
+}  # fmt: skip
+
+
+def _alter_domain(n: Any, c: Common) -> list[m.Statement]:
+    action = _DOMAIN_ACTIONS.get(str(n.subtype), "alter")
+    if action == "set_default" and n.def_ is None:
+        action = "drop_default"
+    not_valid = action == "add_constraint" and bool(getattr(n.def_, "skip_validation", False))
+    return [m.AlterDomain(**c, name=dotted(n.typeName), action=action, not_valid=not_valid)]
+
+
+_DOMAIN_CONSTR = {"CONSTR_CHECK": "check", "CONSTR_NOTNULL": "not_null", "CONSTR_NULL": "null"}
+
+
+def _domain_constraints(n: Any) -> tuple[str, ...]:
+    return tuple(
+        _DOMAIN_CONSTR.get(k.contype.name, k.contype.name.lower()) for k in n.constraints or ()
+    )
 
 
 def _dml(n: Any, c: Common) -> list[m.Statement]:
@@ -470,7 +495,11 @@ _BUILDERS: dict[type, Callable[[Any, Common], list[m.Statement]]] = {
     ast.CommentStmt: _comment,
     ast.SelectStmt: lambda n, c: [m.Select(**c)],
     ast.TruncateStmt: lambda n, c: [
-        m.Truncate(**c, tables=tuple(rangevar(r) for r in n.relations))
+        m.Truncate(
+            **c,
+            tables=tuple(rangevar(r) for r in n.relations),
+            cascade=n.behavior == enums.DropBehavior.DROP_CASCADE,
+        )
     ],
     ast.CallStmt: lambda n, c: [m.Call(**{**c, "opaque": True}, name=dotted(n.funccall.funcname))],
     ast.CreateSchemaStmt: lambda n, c: [
@@ -501,8 +530,14 @@ _BUILDERS: dict[type, Callable[[Any, Common], list[m.Statement]]] = {
         m.CreateType(**c, name=dotted(n.typeName), type_kind="range")
     ],
     ast.CreateDomainStmt: lambda n, c: [
-        m.CreateType(**c, name=dotted(n.domainname), type_kind="domain")
+        m.CreateType(
+            **c,
+            name=dotted(n.domainname),
+            type_kind="domain",
+            constraints=_domain_constraints(n),
+        )
     ],
+    ast.AlterDomainStmt: _alter_domain,
     ast.CreateTrigStmt: lambda n, c: [
         m.CreateTrigger(**c, name=str(n.trigname), table=rangevar(n.relation))
     ],
@@ -511,6 +546,7 @@ _BUILDERS: dict[type, Callable[[Any, Common], list[m.Statement]]] = {
     ast.AlterOwnerStmt: lambda n, c: [
         m.AlterObject(
             **c,
+            operation="owner",
             object_type=_obj_type(n),
             name=rangevar(n.relation) if n.relation else dotted(n.object),
         )
@@ -518,6 +554,7 @@ _BUILDERS: dict[type, Callable[[Any, Common], list[m.Statement]]] = {
     ast.AlterObjectSchemaStmt: lambda n, c: [
         m.AlterObject(
             **c,
+            operation="set_schema",
             object_type=_obj_type(n),
             name=rangevar(n.relation) if n.relation else dotted(n.object),
         )
