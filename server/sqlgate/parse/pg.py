@@ -42,6 +42,54 @@ def sql_text(node: Any) -> str:
     return str(RawStream()(node))
 
 
+def type_text(tn: Any) -> str:
+    """A column type as PostgreSQL prints it; plain types skip the (slow) deparser.
+
+    The fast path covers a name with literal integer modifiers and no array bounds or
+    %TYPE, and is checked against the deparser in tests; anything else is deparsed.
+    """
+    names: list[Any] = list(tn.names or ())
+    simple = (
+        not tn.arrayBounds
+        and not tn.pct_type
+        and not tn.setof
+        and len(names) in (1, 2)
+        and all(isinstance(n, ast.String) for n in names)
+        and all(
+            isinstance(m, ast.A_Const) and isinstance(m.val, ast.Integer) for m in tn.typmods or ()
+        )
+    )
+    if not simple:
+        return sql_text(tn)
+    qual, name = (names[0].sval, names[1].sval) if len(names) == 2 else (None, names[0].sval)
+    if qual is None and name in _PLAIN_TYPES and not tn.typmods:
+        return str(name)
+    base = _TYPE_NAMES.get(name) if qual == "pg_catalog" else None
+    if base is None:
+        return sql_text(tn)
+    mods = ", ".join(str(m.val.ival) for m in tn.typmods or ())
+    return f"{base}({mods})" if mods else base
+
+
+# Unqualified built-in type names the deparser prints unchanged (no quoting needed).
+_PLAIN_TYPES = frozenset(
+    {"text", "uuid", "jsonb", "json", "timestamptz", "date", "bytea", "inet", "citext",
+     "serial", "bigserial", "smallserial", "serial4", "serial8", "money", "xml", "tsvector"}
+)  # fmt: skip
+
+# pg_catalog names the parser produces for SQL-standard spellings, as the deparser prints them.
+_TYPE_NAMES = {
+    "int2": "smallint",
+    "int4": "integer",
+    "int8": "bigint",
+    "float4": "real",
+    "float8": "double precision",
+    "bool": "boolean",
+    "varchar": "varchar",
+    "numeric": "numeric",
+}
+
+
 def rangevar(rv: Any) -> str:
     return f"{rv.schemaname}.{rv.relname}" if rv.schemaname else str(rv.relname)
 
@@ -94,7 +142,7 @@ def _fk(c: Any, columns: tuple[str, ...]) -> m.ForeignKey:
 
 
 def column_def(cd: Any) -> tuple[m.Column, m.ForeignKey | None]:
-    type_name = sql_text(cd.typeName) if cd.typeName else ""
+    type_name = type_text(cd.typeName) if cd.typeName else ""
     not_null = primary = unique = False
     default: str | None = None
     volatile = False

@@ -48,3 +48,8 @@ def expand(text: str, variables: Mapping[str, str] | None, *, path: str) -> str:
         )
 
     return _PLACEHOLDER.sub(replace, text)
+
+
+def names(text: str) -> set[str]:
+    """Every placeholder name in ``text`` (e.g. to ask the user for values)."""
+    return {_name(m) for m in _PLACEHOLDER.finditer(text)}
