@@ -32,6 +32,8 @@ The gRPC layer maps the branches to status codes and the CLI to exit codes
     │   ├── ClaimError ........... a required claim is missing or does not match
     │   │   └── TokenExpired ..... exp/expires_at passed or nbf not reached
     │   └── DigestMismatch ....... the bytes are not the bytes that were reviewed
+    ├── ExecutionRefused ......... a token issue/redeem or report refused; ``.reason`` names
+    │                              why (audited; the gRPC layer maps reasons to codes)
     ├── StoreError
     │   ├── NotFound ............. NOT_FOUND: no such verdict/token
     │   └── Conflict ............. FAILED_PRECONDITION / ALREADY_EXISTS
@@ -131,6 +133,15 @@ class TokenExpired(ClaimError, _client.TokenExpired):
 
 class DigestMismatch(TrustError, _client.DigestMismatch):
     """The bytes presented are not the bytes that were reviewed."""
+
+
+class ExecutionRefused(SqlgateError):
+    """Issuing, redeeming or reporting refused; ``reason`` is a stable code (see
+    ``sqlgate.execution.REASONS``), the message says what to fix; the cause is chained."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
 
 
 class StoreError(SqlgateError):
