@@ -18,7 +18,8 @@ branches on; the table is repeated in ``sqlgate-runner --help``.
     │                              a batch directive on a statement it cannot chunk, ...)
     ├── LockBusy .............. 19 another runner holds the run lock on this database
     ├── SqlFailed ............. 20 a statement failed; see the report for what ran
-    └── Interrupted ........... 21 SIGINT/SIGTERM: stopped after the current chunk/statement
+    ├── Interrupted ........... 21 SIGINT/SIGTERM: stopped after the current chunk/statement
+    └── DatabaseUnavailable ... 22 the target database cannot be reached
 """
 
 from __future__ import annotations
@@ -82,6 +83,10 @@ class Interrupted(RunnerError):
     exit_code = 21
 
 
+class DatabaseUnavailable(RunnerError):
+    exit_code = 22
+
+
 EXIT_CODE_TABLE = """exit codes:
   0  applied (or everything already applied)
   1  unexpected runner failure
@@ -97,4 +102,5 @@ EXIT_CODE_TABLE = """exit codes:
   18 SQL the runner refuses to run (explicit transaction control, unchunkable batch, ...)
   19 another runner holds the run lock on this database
   20 a statement failed (transactional migration rolled back)
-  21 interrupted by SIGINT/SIGTERM after the current chunk; rerun to resume"""
+  21 interrupted by SIGINT/SIGTERM after the current chunk; rerun to resume
+  22 the target database cannot be reached"""

@@ -88,7 +88,17 @@ class History:
             ).format(self.ident)
         )
 
+    def exists(self) -> bool:
+        found = self.conn.execute(
+            "SELECT to_regclass(%s) IS NOT NULL",
+            (sql.Identifier(self.schema, self.table).as_string(self.conn),),
+        ).fetchone()
+        return bool(found and found[0])
+
     def get(self, version: str) -> HistoryRow | None:
+        """The row for ``version``; None also when the table does not exist yet."""
+        if not self.exists():
+            return None
         row = self.conn.execute(
             sql.SQL(
                 "SELECT version, path, sha256, success, statements_done, batch_statement,"

@@ -96,8 +96,12 @@ def _sidecar_timeouts(path: Path, defaults: Timeouts) -> Timeouts:
     )
 
 
-def load(path: str, defaults: Timeouts, *, server_version: int) -> Migration:
-    """Read ``path`` once, hash it, split it and plan its steps."""
+def load(path: str, defaults: Timeouts, *, server_version: int | None) -> Migration:
+    """Read ``path`` once, hash it and split it; plan its steps if the server is known.
+
+    The CLI reads and hashes before it connects (to check the token first) and plans
+    once it knows the server version; ``server_version=None`` leaves ``steps`` empty.
+    """
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -118,7 +122,8 @@ def load(path: str, defaults: Timeouts, *, server_version: int) -> Migration:
         statements=statements,
         timeouts=_sidecar_timeouts(p, defaults),
     )
-    migration.steps = plan(migration, server_version=server_version)
+    if server_version is not None:
+        migration.steps = plan(migration, server_version=server_version)
     return migration
 
 

@@ -1,0 +1,211 @@
+"""``sqlgate-runner apply``: verify the token, redeem it, apply the reviewed bytes, report.
+
+Order of a run, each step refusing with its own exit code before anything executes:
+
+1. resend reports spooled by earlier runs (never fatal);
+2. collect and order the files, read each file's bytes once and sha256 them;
+3. get the token (``--token``, or ``--verdict`` -> IssueExecutionToken) and verify it
+   offline against the pinned keys: signature (10), expiry (11), environment, target,
+   runner and verdict (12), the digest of every file (13);
+4. connect, take the advisory run lock (19), check the history table: bytes of an
+   applied migration changed (15); plan the statements, refusing what the runner does
+   not run (18);
+5. RedeemToken (14: replayed or revoked) — only now is anything executed;
+6. apply (20: SQL failed, 21: interrupted), record history, ReportExecution (spooled
+   to the state dir when the server cannot be reached).
+
+Paths are digested under the name ``sqlgate check`` submits them with (relative to
+the working directory, forward slashes): run the runner from the same directory.
+
+    sqlgate-runner apply --server ADDR --dsn DSN --env E --target T
+                         [--token TOKEN | --verdict ID] [--keys FILE] PATH...
+
+The API token comes from SQLGATE_TOKEN (sent as ``authorization: Bearer``), the
+runner identity from ``--runner-id`` or SQLGATE_RUNNER_ID.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+import psycopg
+
+from sqlgate_client.check import display_path
+from sqlgate_client.ordering import collect
+from sqlgate_client.runner.apply import Applier, RunResult, StopFlag
+from sqlgate_client.runner.errors import (
+    EXIT_CODE_TABLE,
+    ContextMismatch,
+    DatabaseUnavailable,
+    RunnerError,
+    UsageError,
+)
+from sqlgate_client.runner.history import History
+from sqlgate_client.runner.migrations import Migration, Timeouts, check_duration, load, plan
+from sqlgate_client.runner.remote import Remote
+from sqlgate_client.runner.report import Spool, build_report, deliver, retry_spooled
+from sqlgate_client.runner.trust import check_token, load_keyset
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="sqlgate-runner",
+        description="Apply reviewed migrations with a single-use sqlgate execution token.",
+        epilog=EXIT_CODE_TABLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    a = sub.add_parser(
+        "apply",
+        help="verify, redeem, apply, report",
+        epilog=EXIT_CODE_TABLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    a.add_argument("--server", required=True, help="sqlgate gRPC address (host:port)")
+    a.add_argument("--dsn", required=True, help="PostgreSQL connection string of the target")
+    a.add_argument("--env", required=True, dest="environment", help="environment, e.g. production")
+    a.add_argument("--target", required=True, help="target database name as reviewed")
+    tok = a.add_mutually_exclusive_group(required=True)
+    tok.add_argument("--token", help="execution token (PASETO v4.public)")
+    tok.add_argument("--verdict", help="verdict id: ask the server for a token first")
+    a.add_argument("--keys", type=Path, help="pinned public keyset JSON (else pinned via GetKeys)")
+    a.add_argument("--repin-keys", action="store_true", help="accept a changed server keyset")
+    a.add_argument(
+        "--state-dir", type=Path, default=Path(".sqlgate-runner"), help="pinned keys, spool"
+    )
+    a.add_argument("--runner-id", default=os.environ.get("SQLGATE_RUNNER_ID"))
+    a.add_argument("--history-table", default="sqlgate.schema_history", help="schema.table")
+    a.add_argument("--lock-timeout", default="5s")
+    a.add_argument("--statement-timeout", default="15min")
+    a.add_argument("--tls", action="store_true", help="TLS to the server (system roots)")
+    a.add_argument("--ca-cert", type=Path, help="TLS to the server with this CA bundle")
+    a.add_argument("--rpc-timeout", type=float, default=30.0, help="seconds per server call")
+    a.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    return parser
+
+
+def _read_migrations(paths: Sequence[Path], timeouts: Timeouts) -> list[Migration]:
+    files = collect(list(paths))
+    if not files:
+        raise UsageError("no migration files found")
+    return [load(display_path(f), timeouts, server_version=None) for f in files]
+
+
+def _summary(result: RunResult, out: TextIO) -> None:
+    for f in result.files:
+        ran = sum(1 for s in f.statements if s.outcome == "succeeded")
+        extra = f", {f.chunks} chunk(s)" if f.chunks else ""
+        print(f"{f.outcome:<11} {f.path} ({ran}/{len(f.statements)} statements{extra})", file=out)
+        for s in f.statements:
+            if s.outcome == "failed":
+                print(f"  failed at line {s.line}: {s.error}", file=out)
+
+
+def run_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if not args.runner_id:
+        raise UsageError("runner identity required: --runner-id or SQLGATE_RUNNER_ID")
+    timeouts = Timeouts(
+        lock_timeout=check_duration(args.lock_timeout, "--lock-timeout"),
+        statement_timeout=check_duration(args.statement_timeout, "--statement-timeout"),
+    )
+    ca = None
+    if args.ca_cert is not None:
+        try:
+            ca = args.ca_cert.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"--ca-cert {args.ca_cert}: {exc.strerror}") from exc
+    state_dir: Path = args.state_dir
+    spool = Spool(state_dir / "spool")
+    with Remote(
+        args.server,
+        api_token=os.environ.get("SQLGATE_TOKEN"),
+        timeout_s=args.rpc_timeout,
+        ca_cert=ca,
+        tls=args.tls,
+    ) as remote:
+        if spool.pending():
+            retry_spooled(remote, spool, err)
+
+        migrations = _read_migrations(args.paths, timeouts)
+        digests = {m.path: m.sha256 for m in migrations}
+
+        token: str = args.token or ""
+        if args.verdict:
+            token = remote.issue_token(args.verdict, args.environment, args.target).token
+        keyset = load_keyset(
+            keys_file=args.keys, state_dir=state_dir, remote=remote, repin=args.repin_keys
+        )
+        claims = check_token(
+            token,
+            keyset,
+            environment=args.environment,
+            target=args.target,
+            runner=args.runner_id,
+            digests=digests,
+        )
+        if args.verdict and claims.verdict_id != args.verdict:
+            raise ContextMismatch(
+                f"token is for verdict {claims.verdict_id}, not the requested {args.verdict}"
+            )
+
+        try:
+            conn = psycopg.connect(args.dsn, autocommit=True, prepare_threshold=None)
+        except psycopg.Error as exc:
+            raise DatabaseUnavailable(f"cannot connect to the target database: {exc}") from exc
+        with conn:
+            history = History(conn, args.history_table)
+            history.lock()
+            try:
+                version = conn.info.server_version
+                for m in migrations:
+                    m.steps = plan(m, server_version=version)
+                stop = StopFlag()
+                applier = Applier(conn, history, runner_id=args.runner_id, stop=stop, out=err)
+                rows = applier.validate(migrations)
+                if all(r is not None and r.success for r in rows.values()):
+                    print("nothing to apply: every migration is already applied", file=out)
+                    return 0
+
+                redeemed = remote.redeem(token, args.environment, args.target, digests)
+                applier.token_id = redeemed.token_id or claims.jti
+                applier.verdict_id = redeemed.verdict_id or claims.verdict_id
+                stop.install()
+                history.ensure()
+                result = applier.apply(migrations, rows)
+            finally:
+                history.unlock()
+
+        _summary(result, out)
+        request = build_report(result, token_id=applier.token_id, verdict_id=applier.verdict_id)
+        sequence = deliver(remote, spool, request, err)
+        if sequence is not None:
+            print(f"reported as audit event {sequence}", file=out)
+        if result.error is not None:
+            print(f"error: {result.error}", file=err)
+            return result.error.exit_code
+        return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    out, err = sys.stdout, sys.stderr
+    try:
+        args = build_parser().parse_args(argv)
+        return run_apply(args, out, err)
+    except RunnerError as exc:
+        print(f"sqlgate-runner: {exc}", file=err)
+        print(f"sqlgate-runner: exit {exc.exit_code}; nothing further was executed", file=err)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Key pinning and the offline token check, mapped to the runner's exit codes.
+
+Keys: ``--keys FILE`` pins explicitly. Otherwise the first run fetches GetKeys and
+pins the answer to ``<state dir>/keys.json``; every later run fetches again and
+refuses (KeysetChanged, 16) a keyset that differs from the pinned one unless
+``--repin-keys`` is given: a server that suddenly signs with other keys is not
+trusted on its own word.
+
+Token: ``sqlgate_client.trust.tokens.verify_token`` checks signature, claims and the
+implicit assertion. When it refuses, the runner only *classifies* the refusal to pick
+an exit code (a token genuinely issued for other bytes is 13, for another
+environment/target/runner 12); the token is refused either way.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+
+from sqlgate_client.errors import ClaimError, KeyRefused, SignatureError, TokenExpired, TrustError
+from sqlgate_client.runner.errors import (
+    BadSignature,
+    ContextMismatch,
+    DigestMismatchError,
+    KeysetChanged,
+    TokenExpiredError,
+    UsageError,
+)
+from sqlgate_client.runner.remote import Remote
+from sqlgate_client.trust.keyset import PublicKeyset
+from sqlgate_client.trust.tokens import TokenClaims, verify_token
+
+
+def load_keyset(
+    *, keys_file: Path | None, state_dir: Path, remote: Remote | None, repin: bool
+) -> PublicKeyset:
+    """The pinned keyset (see module docstring)."""
+    if keys_file is not None:
+        try:
+            return PublicKeyset.from_json(keys_file.read_bytes())
+        except OSError as exc:
+            raise UsageError(f"--keys {keys_file}: {exc.strerror}") from exc
+        except KeyRefused as exc:
+            raise BadSignature(f"--keys {keys_file}: {exc}") from exc
+    pinned_path = state_dir / "keys.json"
+    if remote is None:
+        raise UsageError("no --keys file and no server to fetch keys from")
+    try:
+        served = PublicKeyset.from_proto(remote.get_keys())
+    except KeyRefused as exc:
+        raise BadSignature(f"the server's keyset is malformed: {exc}") from exc
+    if pinned_path.exists() and not repin:
+        try:
+            pinned = PublicKeyset.from_json(pinned_path.read_bytes())
+        except KeyRefused as exc:
+            raise KeysetChanged(f"{pinned_path} is not a valid keyset: {exc}") from exc
+        if pinned.to_json() != served.to_json():
+            raise KeysetChanged(
+                f"the server's keyset differs from the one pinned in {pinned_path}; "
+                "verify the rotation out of band, then rerun with --repin-keys"
+            )
+        return pinned
+    state_dir.mkdir(parents=True, exist_ok=True)
+    tmp = pinned_path.with_suffix(".tmp")
+    tmp.write_text(served.to_json(), encoding="utf-8")
+    tmp.replace(pinned_path)
+    return served
+
+
+def _unverified_context(token: str) -> dict[str, object] | None:
+    """The claims a token *says* it carries (to classify a refusal only, never to trust)."""
+    parts = token.split(".")
+    if len(parts) < 3:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(parts[2] + "=" * (-len(parts[2]) % 4))
+        claims = json.loads(raw[:-64])  # v4.public: claims, then a 64-byte signature
+    except (binascii.Error, ValueError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def check_token(
+    token: str,
+    keyset: PublicKeyset,
+    *,
+    environment: str,
+    target: str,
+    runner: str,
+    digests: Mapping[str, str],
+    now: datetime | None = None,
+) -> TokenClaims:
+    """verify_token, with each refusal mapped to its distinct runner error."""
+    try:
+        return verify_token(
+            token,
+            keyset,
+            environment=environment,
+            target=target,
+            runner=runner,
+            digests=digests,
+            now=now,
+        )
+    except TokenExpired as exc:
+        raise TokenExpiredError(f"execution token: {exc}") from exc
+    except ClaimError as exc:
+        claims = _unverified_context(token) or {}
+        same_context = (
+            claims.get("environment") == environment
+            and claims.get("target") == target
+            and claims.get("runner") == runner
+        )
+        if same_context and claims.get("digests") != dict(digests):
+            raise DigestMismatchError(
+                f"execution token was issued for other bytes or files than these: {exc}"
+            ) from exc
+        raise ContextMismatch(f"execution token: {exc}") from exc
+    except (SignatureError, KeyRefused) as exc:
+        raise BadSignature(f"execution token: {exc}") from exc
+    except TrustError as exc:
+        raise BadSignature(f"execution token: {exc}") from exc
