@@ -77,3 +77,8 @@ def test_executable_comment_fails_closed() -> None:
 def test_mysql_not_understood_is_unknown(sql: str) -> None:
     got = one(sql, "mysql")
     assert got["kind"] == "unknown" and got["reason"]
+
+
+def test_call_is_modelled_and_opaque() -> None:
+    got = one("CALL add_index(1, 'x')", "mysql")
+    assert (got["kind"], got["name"], got["opaque"]) == ("call", "add_index", True)

@@ -350,6 +350,13 @@ _BUILDERS: dict[type, Callable[[Any, Common], list[m.Statement]]] = {
 
 def build(e: exp.Expression, common: Common) -> list[m.Statement]:
     """Model statements for one sqlglot expression; ``unknown`` for what is not modelled."""
+    if isinstance(e, exp.Command) and str(e.this).upper() == "CALL":
+        # CALL runs a stored procedure: modelled, but opaque (its effect is unknown).
+        target = str(
+            e.expression.this if isinstance(e.expression, exp.Literal) else e.expression or ""
+        )
+        name = target.split("(", 1)[0].strip()
+        return [m.Call(**{**common, "opaque": True}, name=name)]
     if isinstance(e, exp.Command):
         head = f"{e.this} {str(e.expression or '')[:40]}".strip()
         return [
