@@ -4,7 +4,12 @@ Each section is a frozen dataclass; ``load_config`` builds the tree from a mappi
 rejects unknown keys and wrong types with ConfigError, so a typo in a config file
 stops the server at start-up instead of being silently ignored. New sections (store,
 keys, principals, roles) are added as new fields of ``ServerConfig`` plus one entry in
-``_SECTIONS``.
+``_SECTIONS`` (or ``_PARSERS`` for sections keyed by name, like ``principals``).
+
+Trust sections: ``store`` (URL), ``keys`` (key directory; else SQLGATE_KEYS_DIR or
+SQLGATE_<PURPOSE>_KEY), ``tls`` (server certificate and client CA for mTLS),
+``principals`` (who may call, with which credentials and roles) and ``approvals`` (what
+each environment needs). docs/config.md documents them with a full example.
 """
 
 from __future__ import annotations
@@ -20,6 +25,16 @@ import yaml
 from sqlgate.errors import ConfigError
 
 DEFAULT_LISTEN = "127.0.0.1:50051"
+DEFAULT_STORE = "sqlite:///.sqlgate/sqlgate.db"
+ROLES = ("author", "ci", "approver", "operator", "runner", "auditor")
+DEFAULT_DESTRUCTIVE_RULES = (
+    "drop-table",
+    "drop-column",
+    "truncate",
+    "drop-schema",
+    "delete-without-where",
+    "unbatched-backfill",
+)
 POLICIES_ENV = "SQLGATE_POLICIES"
 
 
@@ -52,6 +67,58 @@ class PolicyConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class TlsConfig:
+    """Server certificate and key (PEM); with ``client_ca``, clients must present a
+    certificate that CA signed (mTLS), and its identity maps to a principal."""
+
+    cert: Path
+    key: Path
+    client_ca: Path | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PrincipalConfig:
+    """One caller: stable id, credentials that identify it, roles per environment.
+
+    ``tokens`` holds only ``sha256:<hex>`` of each API token; ``certs`` names verified
+    client certificates as ``uri:<SAN URI>``, ``dns:<SAN DNS>`` or ``cn:<subject CN>``;
+    ``roles`` maps a role to the environments it holds in (``"*"``: all).
+    """
+
+    id: str
+    tokens: tuple[str, ...] = ()
+    certs: tuple[str, ...] = ()
+    roles: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvironmentRules:
+    """What a decision needs in one environment."""
+
+    approvers: int = 1
+    destructive_break_glass: bool = True
+    break_glass_overrides_deny: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class ApprovalsConfig:
+    """Verdict lifetime, break-glass lifetime, destructive gates, per-environment rules.
+
+    ``environments`` is keyed by environment name; ``"*"`` applies to environments not
+    listed (without it, the ``EnvironmentRules`` defaults apply).
+    """
+
+    verdict_ttl_s: float = 24 * 3600.0
+    break_glass_ttl_s: float = 3600.0
+    destructive_rules: tuple[str, ...] = DEFAULT_DESTRUCTIVE_RULES
+    environments: Mapping[str, EnvironmentRules] = dataclasses.field(default_factory=dict)
+
+    def for_environment(self, environment: str) -> EnvironmentRules:
+        rules = self.environments.get(environment) or self.environments.get("*")
+        return rules or EnvironmentRules()
+
+
+@dataclasses.dataclass(frozen=True)
 class ServerConfig:
     """Root of the configuration tree."""
 
@@ -60,12 +127,22 @@ class ServerConfig:
     grace_s: float = 5.0
     policies: PolicyConfig = dataclasses.field(default_factory=PolicyConfig)
     limits: LimitsConfig = dataclasses.field(default_factory=LimitsConfig)
+    store: str = DEFAULT_STORE
+    keys: Path | None = None
+    audit_checkpoint_every: int = 100
+    tls: TlsConfig | None = None
+    principals: tuple[PrincipalConfig, ...] = ()
+    approvals: ApprovalsConfig = dataclasses.field(default_factory=ApprovalsConfig)
 
 
 _T = TypeVar("_T")
 
 # Nested sections: field name → dataclass type. Everything else is a scalar.
-_SECTIONS: dict[str, type[Any]] = {"policies": PolicyConfig, "limits": LimitsConfig}
+_SECTIONS: dict[str, type[Any]] = {
+    "policies": PolicyConfig,
+    "limits": LimitsConfig,
+    "tls": TlsConfig,
+}
 
 
 def _coerce(where: str, value: Any, annotation: str) -> Any:
@@ -82,11 +159,71 @@ def _coerce(where: str, value: Any, annotation: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ConfigError(f"{where}: expected a positive integer, got {value!r}")
         return value
+    if annotation == "Path | None":
+        return None if value is None else _coerce(where, value, "Path")
+    if annotation == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if annotation == "tuple[str, ...]":
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{where}: expected a list of non-empty strings, got {value!r}")
+        return tuple(value)
     if annotation == "float":
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise ConfigError(f"{where}: expected a positive number, got {value!r}")
         return float(value)
     raise ConfigError(f"{where}: unsupported setting type {annotation}")  # pragma: no cover
+
+
+def _mapping(raw: Any, where: str) -> Mapping[Any, Any]:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: expected a mapping, got {type(raw).__name__}")
+    return raw
+
+
+def _principals(raw: Any, where: str) -> tuple[PrincipalConfig, ...]:
+    """``principals: {<id>: {tokens, certs, roles: {<role>: [<env>...]}}}``."""
+    out = []
+    for pid, body in _mapping(raw, where).items():
+        key = f"{where}.{pid}"
+        if not isinstance(pid, str) or not pid:
+            raise ConfigError(f"{where}: principal ids must be non-empty strings")
+        fields = dict(_mapping(body, key))
+        roles_raw = fields.pop("roles", {})
+        base = _build(PrincipalConfig, {"id": pid, **fields}, key)
+        roles: dict[str, tuple[str, ...]] = {}
+        for role, envs in _mapping(roles_raw, f"{key}.roles").items():
+            if role not in ROLES:
+                raise ConfigError(f"{key}.roles: unknown role {role!r} (known: {', '.join(ROLES)})")
+            roles[role] = _coerce(f"{key}.roles.{role}", envs, "tuple[str, ...]")
+        for token in base.tokens:
+            if not token.startswith("sha256:") or len(token) != 71:
+                raise ConfigError(f"{key}.tokens: store tokens as sha256:<64 hex>, never in clear")
+            try:
+                int(token[7:], 16)
+            except ValueError as exc:
+                raise ConfigError(f"{key}.tokens: {token[:12]}... is not hex") from exc
+        for cert in base.certs:
+            if cert.partition(":")[0] not in ("uri", "dns", "cn") or not cert.partition(":")[2]:
+                raise ConfigError(f"{key}.certs: expected uri:..., dns:... or cn:..., got {cert!r}")
+        out.append(dataclasses.replace(base, roles=roles))
+    return tuple(out)
+
+
+def _approvals(raw: Any, where: str) -> ApprovalsConfig:
+    body = dict(_mapping(raw, where))
+    envs_raw = body.pop("environments", {})
+    base = _build(ApprovalsConfig, body, where)
+    envs = {
+        str(name): _build(EnvironmentRules, rules, f"{where}.environments.{name}")
+        for name, rules in _mapping(envs_raw, f"{where}.environments").items()
+    }
+    return dataclasses.replace(base, environments=envs)
+
+
+# Sections with their own parser (keyed by name, or holding nested mappings).
+_PARSERS: dict[str, Any] = {"principals": _principals, "approvals": _approvals}
 
 
 def _build(cls: type[_T], raw: Any, where: str) -> _T:
@@ -100,7 +237,10 @@ def _build(cls: type[_T], raw: Any, where: str) -> _T:
     for name, value in raw.items():
         key = f"{where}.{name}" if where else name
         section = _SECTIONS.get(name) if cls is ServerConfig else None
-        if section is not None:
+        parser = _PARSERS.get(name) if cls is ServerConfig else None
+        if parser is not None:
+            values[name] = parser(value, key)
+        elif section is not None:
             values[name] = _build(section, value, key)
         else:
             values[name] = _coerce(key, value, str(fields[name].type))

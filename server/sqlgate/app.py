@@ -1,0 +1,122 @@
+"""The application object: everything the servicers need, built once at start-up.
+
+``App.build(config)`` prepares the policies, opens the store, loads the keyset (the
+``keys`` directory from config, else SQLGATE_KEYS_DIR / SQLGATE_<PURPOSE>_KEY), sets up
+the audit log with the checkpoint key, and the role and identity tables from config.
+Servicers receive the App; nothing is global. Loading policies and keys are audit
+events (``policy_load``, ``key_change``), so the log shows what decided and signed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlgate.audit.log import AuditLog
+from sqlgate.auth.identities import Identities
+from sqlgate.config import ServerConfig
+from sqlgate.parse import Limits
+from sqlgate.policy.bundle import load_policy_set
+from sqlgate.policy.embedded import EmbeddedEngine
+from sqlgate.policy.engine import Engine
+from sqlgate.review import request_limits
+from sqlgate.roles import RoleRules
+from sqlgate.store import Store, open_store
+from sqlgate.trust.keys import Keyset
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_engine(config: ServerConfig) -> Engine:
+    """Load and prepare the policy set once (PolicyLoadError if it does not compile)."""
+    policy_set = load_policy_set(config.policies.dir)
+    return EmbeddedEngine(policy_set, timeout_s=config.policies.timeout_s)
+
+
+def load_keyset(config: ServerConfig) -> Keyset:
+    """The private keyset from ``config.keys`` or the environment; ConfigError if none."""
+    if config.keys is not None:
+        return Keyset.load(config.keys)
+    return Keyset.from_env()
+
+
+def _open_store(url: str) -> Store:
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = parts.path[1:] if parts.path.startswith("/") else parts.path
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return open_store(url)
+
+
+@dataclasses.dataclass
+class App:
+    """Prepared engine, store, keys, audit log, roles, identities, limits and clock."""
+
+    config: ServerConfig
+    engine: Engine
+    store: Store
+    keyset: Keyset
+    audit: AuditLog
+    roles: RoleRules
+    identities: Identities
+    limits: Limits
+    clock: Callable[[], datetime] = utcnow
+
+    @classmethod
+    def build(
+        cls,
+        config: ServerConfig,
+        *,
+        engine: Engine | None = None,
+        keyset: Keyset | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> App:
+        """Everything the service needs, or an error before anything listens."""
+        keyset = keyset or load_keyset(config)
+        checkpoint_signer = keyset.signer("audit")
+        engine = engine or load_engine(config)
+        store = _open_store(config.store)
+        audit = AuditLog(store, checkpoint_signer, config.audit_checkpoint_every, clock=clock)
+        app = cls(
+            config=config,
+            engine=engine,
+            store=store,
+            keyset=keyset,
+            audit=audit,
+            roles=RoleRules(config.principals),
+            identities=Identities(config.principals),
+            limits=request_limits(config.limits),
+            clock=clock,
+        )
+        audit.record(
+            "policy_load",
+            "sqlgate",
+            {"policy_digest": engine.policy_digest, "dir": str(config.policies.dir)},
+        )
+        audit.record(
+            "key_change",
+            "sqlgate",
+            {
+                "reason": "loaded at start-up",
+                "keys": [
+                    {"key_id": k.key_id, "purpose": k.purpose, "state": k.state} for k in keyset
+                ],
+            },
+        )
+        return app
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def close(self) -> None:
+        """Release the engine's workers and the store's connections."""
+        close = getattr(self.engine, "close", None)
+        if callable(close):
+            close()
+        self.store.close()
