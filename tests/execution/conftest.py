@@ -25,7 +25,6 @@ from sqlgate.trust.keys import Keyset
 from sqlgate.trust.verdict import build_statement, sha256_hex, sign_verdict
 from sqlgate_client.trust.strictjson import dumps_canonical
 from sqlgate_client.trust.tokens import implicit_assertion
-
 from store.conftest import Backend, backend
 
 __all__ = ["Backend", "Harness", "Who", "backend", "harness"]
