@@ -393,11 +393,12 @@ def bench(out: Path, args: argparse.Namespace) -> int:
                 sqlgate_wall = whole.wall
                 counted = int(result.get("statements", 0))
                 findings = len(result.get("findings", []))
-                figures["sqlgate"] = {
+                sqlgate_fig: dict[str, object] = {
                     "wall_s": whole.wall, "statements_per_s": counted / whole.wall,
                     "peak_rss_kb": whole.peak_rss_kb, "statements_counted": counted,
                     "findings": findings, "decision": result.get("decision"),
                 }  # fmt: skip
+                figures["sqlgate"] = sqlgate_fig
                 rows += [
                     ("sqlgate whole-dir wall", f"{whole.wall:.2f} s"),
                     ("sqlgate statements/s", f"{counted / whole.wall:,.0f}"),
@@ -407,6 +408,16 @@ def bench(out: Path, args: argparse.Namespace) -> int:
                 ]
                 if counted != total:
                     rows.append(("WARNING", "statement count differs from the generated count"))
+                engine_errors = [
+                    f for f in result.get("findings", []) if f.get("rule") == "policy-engine-error"
+                ]
+                if engine_errors:
+                    # Fail-closed deny: the wall time is not that of a complete review.
+                    sqlgate_fig["policy_engine_error"] = engine_errors[0].get("message")
+                    rows.append(
+                        ("WARNING", "policy evaluation did not complete: "
+                         + str(engine_errors[0].get("message")))
+                    )  # fmt: skip
 
     # (b) per-file latency, one process per sampled file.
     if unavailable is None:
