@@ -83,6 +83,7 @@ class CheckRequest(_message.Message):
     VARIABLES_FIELD_NUMBER: _builtins.int
     SERVER_VERSION_FIELD_NUMBER: _builtins.int
     CATALOG_FIELD_NUMBER: _builtins.int
+    AUTHOR_FIELD_NUMBER: _builtins.int
     repo: _builtins.str
     commit: _builtins.str
     environment: _builtins.str
@@ -92,6 +93,10 @@ class CheckRequest(_message.Message):
     """Target server version, e.g. "16" or "10.5"; empty means unknown."""
     catalog: _builtins.bytes
     """Optional catalog snapshot (JSON, as written by `sqlgate catalog`)."""
+    author: _builtins.str
+    """Stable principal id of the change's author; only a caller holding the `ci` role
+    may set it to someone else. Empty: the caller is the author.
+    """
     @_builtins.property
     def migrations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Migration]: ...
     @_builtins.property
@@ -110,10 +115,11 @@ class CheckRequest(_message.Message):
         variables: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         server_version: _builtins.str = ...,
         catalog: _builtins.bytes = ...,
+        author: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["catalog", b"catalog", "commit", b"commit", "dialect", b"dialect", "environment", b"environment", "migrations", b"migrations", "repo", b"repo", "server_version", b"server_version", "target", b"target", "variables", b"variables"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author", b"author", "catalog", b"catalog", "commit", b"commit", "dialect", b"dialect", "environment", b"environment", "migrations", b"migrations", "repo", b"repo", "server_version", b"server_version", "target", b"target", "variables", b"variables"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,104 @@
+"""Issuing signed verdicts: audit event first, then the statement, signature and record.
+
+The audit event's sequence goes into the predicate (``audit_sequence``), so a verdict
+points at its place in the tamper-evident log. A verdict is stored exactly as signed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlgate.app import App
+from sqlgate.errors import SignatureError
+from sqlgate.store.base import VerdictRecord
+from sqlgate.trust.verdict import build_statement, sign_verdict, verify_verdict
+
+
+@dataclasses.dataclass(frozen=True)
+class VerdictDraft:
+    """Everything a verdict says, before it gets an id, an audit position and a signature."""
+
+    decision: str
+    findings: Sequence[Mapping[str, Any]]
+    digests: Mapping[str, str]
+    environment: str
+    target: str
+    repo: str
+    commit: str
+    policy_digest: str
+    author: str
+    approvals: Sequence[Mapping[str, Any]]
+    expires_at: datetime
+    supersedes: str | None = None
+
+
+def new_verdict_id() -> str:
+    return "vrd_" + uuid.uuid4().hex
+
+
+def issue(
+    app: App, draft: VerdictDraft, *, kind: str, principal: str, details: Mapping[str, Any]
+) -> VerdictRecord:
+    """Record the audit event ``kind``, sign the verdict, store it; returns the record."""
+    verdict_id = new_verdict_id()
+    now = app.now()
+    event = app.audit.record(
+        kind,
+        principal,
+        {
+            "verdict_id": verdict_id,
+            "decision": draft.decision,
+            "environment": draft.environment,
+            "target": draft.target,
+            "author": draft.author,
+            "files": dict(draft.digests),
+            "supersedes": draft.supersedes,
+            **details,
+        },
+    )
+    statement = build_statement(
+        verdict_id=verdict_id,
+        decision=draft.decision,
+        digests=draft.digests,
+        findings=draft.findings,
+        environment=draft.environment,
+        target=draft.target,
+        repo=draft.repo or None,
+        commit=draft.commit or None,
+        policy_digest=draft.policy_digest,
+        approvals=draft.approvals,
+        issued_at=now,
+        expires_at=draft.expires_at,
+        audit_sequence=event.sequence,
+        supersedes=draft.supersedes,
+    )
+    envelope = sign_verdict(statement, app.keyset.signer("verdict"))
+    record = VerdictRecord(
+        verdict_id=verdict_id,
+        created_at=now,
+        expires_at=draft.expires_at,
+        environment=draft.environment,
+        target=draft.target,
+        repo=draft.repo,
+        commit=draft.commit,
+        decision=draft.decision,
+        policy_digest=draft.policy_digest,
+        digests=dict(draft.digests),
+        author=draft.author,
+        envelope=envelope,
+        supersedes=draft.supersedes,
+    )
+    app.store.put_verdict(record)
+    return record
+
+
+def findings_of(app: App, record: VerdictRecord) -> list[dict[str, Any]]:
+    """The findings a stored verdict was signed over (checked against our own keys)."""
+    info = verify_verdict(record.envelope, app.keyset.public_keyset(), now=record.created_at)
+    if info.verdict_id != record.verdict_id:
+        raise SignatureError(f"stored verdict {record.verdict_id} holds {info.verdict_id}")
+    return [dict(f) for f in info.findings]
