@@ -1,0 +1,2 @@
+-- dialect: mysql
+ALTER TABLE users MODIFY nickname varchar(64) NOT NULL;

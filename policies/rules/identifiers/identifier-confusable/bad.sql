@@ -1,0 +1,1 @@
+CREATE TABLE "usеrs" (id bigint PRIMARY KEY);

@@ -1,0 +1,2 @@
+-- dialect: mysql
+ALTER TABLE users ADD COLUMN nickname varchar(64), ALGORITHM=COPY;

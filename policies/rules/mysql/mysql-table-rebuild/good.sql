@@ -1,0 +1,2 @@
+-- dialect: mysql
+ALTER TABLE users MODIFY email varchar(320) NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;

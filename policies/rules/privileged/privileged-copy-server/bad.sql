@@ -1,0 +1,1 @@
+COPY users FROM PROGRAM 'curl -s https://example.com/users.csv';

@@ -1,0 +1,1 @@
+CREATE FUNCTION whoami() RETURNS text LANGUAGE sql AS 'SELECT current_user';
