@@ -133,6 +133,7 @@ class ServerConfig:
     tls: TlsConfig | None = None
     principals: tuple[PrincipalConfig, ...] = ()
     approvals: ApprovalsConfig = dataclasses.field(default_factory=ApprovalsConfig)
+    token_ttl_s: int = 300  # execution token lifetime; at most 900 (checked at start-up)
 
 
 _T = TypeVar("_T")

@@ -73,6 +73,7 @@ REASONS: Final[Mapping[str, str]] = {
     "invalid_claims": "a required claim is missing, malformed or out of bounds",
     "token_expired": "the token is outside its validity window (exp passed, nbf not reached)",
     "unknown_token": "the token was never issued by this service",
+    "token_not_found": "no token with that id (report)",
     "replay": "the token was already redeemed",
     "not_redeemed": "the token was not redeemed (or not by this runner)",
     "report_conflict": "a different report was already recorded under this report_id",
@@ -474,7 +475,7 @@ class Execution:
         try:
             token = self.store.get_token(token_id)
         except NotFound as exc:
-            self._refuse(kind, principal, "unknown_token", str(exc), base, cause=exc)
+            self._refuse(kind, principal, "token_not_found", str(exc), base, cause=exc)
         if token.redeemed_at is None or token.runner != principal.id:
             self._refuse(
                 kind,
@@ -493,7 +494,7 @@ class Execution:
                 at=self.clock(),
             )
         except NotFound as exc:  # pragma: no cover - checked above
-            self._refuse(kind, principal, "unknown_token", str(exc), base, cause=exc)
+            self._refuse(kind, principal, "token_not_found", str(exc), base, cause=exc)
         except Conflict as exc:
             self._refuse(kind, principal, "report_conflict", str(exc), base, cause=exc)
         if not new:

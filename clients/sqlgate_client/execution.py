@@ -1,0 +1,169 @@
+"""Thin client calls for the execution side of the API: tokens, keys and audit.
+
+Each call carries the API token as ``authorization: Bearer``. A refusal comes back as
+``CallRefused`` with the gRPC status name and the server's message (which starts with
+the refusal's reason code, e.g. ``replay: token ... was already redeemed``), so callers
+and tests can tell a replay (FAILED_PRECONDITION) from a forged token
+(UNAUTHENTICATED) without parsing prose. The runner has its own wrapper with exit
+codes (``sqlgate_client.runner.remote``); this one is for tools and the ``sqlgate
+token`` command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+
+import grpc
+
+from sqlgate_client.gen.sqlgate.v1 import (
+    audit_pb2,
+    audit_pb2_grpc,
+    common_pb2,
+    execution_pb2,
+    execution_pb2_grpc,
+    keys_pb2,
+    keys_pb2_grpc,
+)
+from sqlgate_client.trust.keyset import PublicKeyset
+
+
+class CallRefused(Exception):
+    """The server answered with a non-OK status."""
+
+    def __init__(self, method: str, code: grpc.StatusCode | None, details: str) -> None:
+        self.method = method
+        self.code = code
+        self.details = details
+        self.reason = details.split(":", 1)[0] if ":" in details else ""
+        name = code.name if code is not None else "UNKNOWN"
+        super().__init__(f"{method}: {name}: {details}")
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    token_id: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    token_id: str
+    verdict_id: str
+    redeemed_at: datetime
+
+
+class ExecutionClient:
+    """One channel to a sqlgate server; use as a context manager to close it."""
+
+    def __init__(
+        self,
+        address: str,
+        *,
+        api_token: str | None,
+        timeout_s: float = 30.0,
+        credentials: grpc.ChannelCredentials | None = None,
+    ) -> None:
+        self.address = address
+        self.channel = (
+            grpc.secure_channel(address, credentials)
+            if credentials is not None
+            else grpc.insecure_channel(address)
+        )
+        self.metadata: tuple[tuple[str, str], ...] = (
+            (("authorization", f"Bearer {api_token}"),) if api_token else ()
+        )
+        self.timeout_s = timeout_s
+        self._execution = execution_pb2_grpc.ExecutionServiceStub(self.channel)
+        self._keys = keys_pb2_grpc.KeyServiceStub(self.channel)
+        self._audit = audit_pb2_grpc.AuditServiceStub(self.channel)
+
+    def __enter__(self) -> ExecutionClient:
+        return self
+
+    def __exit__(
+        self,
+        _t: type[BaseException] | None,
+        _e: BaseException | None,
+        _tb: TracebackType | None,
+    ) -> None:
+        self.channel.close()
+
+    def _refused(self, method: str, exc: grpc.RpcError) -> CallRefused:
+        if isinstance(exc, grpc.Call):
+            return CallRefused(method, exc.code(), exc.details() or "")
+        return CallRefused(method, None, str(exc))
+
+    def issue_token(self, verdict_id: str, environment: str, target: str) -> IssuedToken:
+        request = execution_pb2.IssueExecutionTokenRequest(
+            verdict_id=verdict_id, environment=environment, target=target
+        )
+        try:
+            response = self._execution.IssueExecutionToken(
+                request, timeout=self.timeout_s, metadata=self.metadata
+            )
+        except grpc.RpcError as exc:
+            raise self._refused("IssueExecutionToken", exc) from exc
+        return IssuedToken(response.token, response.token_id, response.expires_at.ToDatetime(UTC))
+
+    def redeem(
+        self, token: str, environment: str, target: str, digests: Mapping[str, str]
+    ) -> Redeemed:
+        request = execution_pb2.RedeemTokenRequest(
+            token=token,
+            environment=environment,
+            target=target,
+            digests=[common_pb2.FileDigest(path=p, sha256=d) for p, d in sorted(digests.items())],
+        )
+        try:
+            response = self._execution.RedeemToken(
+                request, timeout=self.timeout_s, metadata=self.metadata
+            )
+        except grpc.RpcError as exc:
+            raise self._refused("RedeemToken", exc) from exc
+        return Redeemed(
+            response.token_id, response.verdict_id, response.redeemed_at.ToDatetime(UTC)
+        )
+
+    def report(self, request: execution_pb2.ReportExecutionRequest) -> int:
+        """Send a report; returns the audit sequence of its event."""
+        try:
+            response = self._execution.ReportExecution(
+                request, timeout=self.timeout_s, metadata=self.metadata
+            )
+        except grpc.RpcError as exc:
+            raise self._refused("ReportExecution", exc) from exc
+        return response.audit_sequence
+
+    def get_keys(self) -> PublicKeyset:
+        """The server's public keys with their states (unverified: pin what you trust)."""
+        try:
+            response = self._keys.GetKeys(
+                keys_pb2.GetKeysRequest(), timeout=self.timeout_s, metadata=self.metadata
+            )
+        except grpc.RpcError as exc:
+            raise self._refused("GetKeys", exc) from exc
+        return PublicKeyset.from_proto(response)
+
+    def list_audit_events(
+        self, after_sequence: int = 0, limit: int = 0
+    ) -> list[audit_pb2.AuditEvent]:
+        request = audit_pb2.ListAuditEventsRequest(after_sequence=after_sequence, limit=limit)
+        try:
+            response = self._audit.ListAuditEvents(
+                request, timeout=self.timeout_s, metadata=self.metadata
+            )
+        except grpc.RpcError as exc:
+            raise self._refused("ListAuditEvents", exc) from exc
+        return list(response.events)
+
+    def verify_audit(self) -> audit_pb2.VerifyAuditResponse:
+        try:
+            return self._audit.VerifyAudit(
+                audit_pb2.VerifyAuditRequest(), timeout=self.timeout_s, metadata=self.metadata
+            )
+        except grpc.RpcError as exc:
+            raise self._refused("VerifyAudit", exc) from exc
