@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
@@ -51,7 +51,13 @@ def _peer_cert(context: grpc.ServicerContext) -> bytes | None:
     return pems[0] if pems else None
 
 
-class AuthInterceptor(grpc.ServerInterceptor[Any, Any]):
+if TYPE_CHECKING:  # the stubs make it generic; the runtime class is not subscriptable
+    _Interceptor = grpc.ServerInterceptor[Any, Any]
+else:
+    _Interceptor = grpc.ServerInterceptor
+
+
+class AuthInterceptor(_Interceptor):
     """Authenticates each call and exposes the caller through ``current_principal()``."""
 
     def __init__(self, identities: Identities, audit: AuditLog) -> None:
