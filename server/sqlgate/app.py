@@ -79,7 +79,7 @@ class App:
     ) -> App:
         """Everything the service needs, or an error before anything listens."""
         keyset = keyset or load_keyset(config)
-        checkpoint_signer = keyset.signer("audit")
+        checkpoint_signer = keyset.signer("checkpoint")
         engine = engine or load_engine(config)
         store = _open_store(config.store)
         audit = AuditLog(store, checkpoint_signer, config.audit_checkpoint_every, clock=clock)
