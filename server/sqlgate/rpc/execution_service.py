@@ -230,3 +230,26 @@ class ExecutionService(execution_pb2_grpc.ExecutionServiceServicer):
             ),
         )
         return execution_pb2.ReportExecutionResponse(audit_sequence=result.audit_sequence)
+
+
+def add_trust_services(app: App, server: grpc.Server) -> tuple[str, ...]:
+    """Register ExecutionService, KeyService and AuditService on ``server``; returns their
+    full names (for health and reflection). ConfigError if ``token_ttl_s`` is out of range."""
+    from sqlgate_client.gen.sqlgate.v1 import audit_pb2, audit_pb2_grpc, keys_pb2, keys_pb2_grpc
+
+    from sqlgate.rpc.audit_service import AuditService
+    from sqlgate.rpc.key_service import KeyService
+
+    execution_pb2_grpc.add_ExecutionServiceServicer_to_server(
+        ExecutionService(execution_for(app)), server
+    )
+    keys_pb2_grpc.add_KeyServiceServicer_to_server(KeyService(app.keyset), server)
+    audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditService(app), server)
+    return tuple(
+        module.DESCRIPTOR.services_by_name[name].full_name
+        for module, name in (
+            (execution_pb2, "ExecutionService"),
+            (keys_pb2, "KeyService"),
+            (audit_pb2, "AuditService"),
+        )
+    )
