@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,10 @@ import pytest
 from sqlgate.policy.bundle import PolicySet, load_policy_set
 from sqlgate.policy.embedded import EmbeddedEngine
 
-POLICIES = Path(__file__).resolve().parents[2] / "policies"
+# SQLGATE_TEST_POLICIES runs these tests against another tree (e.g. a clean checkout).
+POLICIES = Path(
+    os.environ.get("SQLGATE_TEST_POLICIES", Path(__file__).resolve().parents[2] / "policies")
+)
 
 
 @pytest.fixture(scope="session")

@@ -123,4 +123,4 @@ def test_every_rule_has_a_default_level_matching_its_metadata() -> None:
         for name in (f"{snake}_test.rego", "bad.sql", "good.sql", "README.md"):
             assert (rego.parent / name).is_file(), rego.parent / name
     assert seen == defaults
-    assert len(seen) == 19
+    assert len(seen) >= 19
