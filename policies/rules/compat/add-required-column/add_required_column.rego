@@ -17,8 +17,7 @@ report contains {
 	"help": "Add the column nullable (or with a constant DEFAULT), backfill it in batches, then add the NOT NULL constraint.",
 } if {
 	lib.postgres
-	some s in input.statements
-	s.kind == "add_column"
+	some s in lib.by_kind.add_column
 	s.column.not_null == true
 	object.get(s.column, "default", null) == null
 	not s.column.primary_key

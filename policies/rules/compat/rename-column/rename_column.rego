@@ -16,7 +16,6 @@ report contains {
 	"message": sprintf("renaming %s.%s to %s breaks code that still uses the old name", [lib.field(s, "table"), lib.field(s, "column"), lib.field(s, "new_name")]),
 	"help": "Add the new column, write to both, backfill, move reads, then drop the old column; or make sure no deployed code uses the old name.",
 } if {
-	some s in input.statements
-	s.kind == "rename_column"
+	some s in lib.by_kind.rename_column
 	lib.existing_table(s)
 }

@@ -16,7 +16,6 @@ report contains {
 	"message": sprintf("renaming table %s to %s breaks code that still uses the old name", [lib.field(s, "table"), lib.field(s, "new_name")]),
 	"help": "Create the new table (or a view with the old name over it), migrate code, then drop the old name later.",
 } if {
-	some s in input.statements
-	s.kind == "rename_table"
+	some s in lib.by_kind.rename_table
 	lib.existing_table(s)
 }

@@ -16,7 +16,6 @@ report contains {
 	"message": sprintf("UPDATE %s has no WHERE clause: it rewrites every row in one transaction", [lib.field(s, "table")]),
 	"help": "Backfill in batches (UPDATE ... WHERE id BETWEEN ... ), each in its own transaction, or run it as a background job.",
 } if {
-	some s in input.statements
-	s.kind == "update"
+	some s in lib.by_kind.update
 	not s.has_where
 }

@@ -16,7 +16,6 @@ report contains {
 	"message": sprintf("DELETE FROM %s has no WHERE clause: it deletes every row", [lib.field(s, "table")]),
 	"help": "Add a WHERE clause that selects only the rows to delete, and batch it; if every row must really go, get it approved.",
 } if {
-	some s in input.statements
-	s.kind == "delete"
+	some s in lib.by_kind.delete
 	not s.has_where
 }

@@ -16,6 +16,5 @@ report contains {
 	"message": sprintf("dropping column %s.%s deletes its data", [lib.field(s, "table"), lib.field(s, "column")]),
 	"help": "Stop reading and writing the column in application code first, deploy, then drop it in a later, approved migration.",
 } if {
-	some s in input.statements
-	s.kind == "drop_column"
+	some s in lib.by_kind.drop_column
 }

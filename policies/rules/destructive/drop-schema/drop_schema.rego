@@ -16,8 +16,7 @@ report contains {
 	"message": sprintf("DROP SCHEMA %s deletes every object in it", [lib.names(s, "names")]),
 	"help": "Move or archive what the schema contains first, and get the drop approved.",
 } if {
-	some s in input.statements
-	s.kind == "drop_schema"
+	some s in lib.by_kind.drop_schema
 }
 
 report contains {
@@ -26,6 +25,5 @@ report contains {
 	"message": sprintf("DROP DATABASE %s deletes the whole database", [lib.field(s, "name")]),
 	"help": "Dropping a database does not belong in a migration; do it by hand, with approval, after a backup.",
 } if {
-	some s in input.statements
-	s.kind == "drop_database"
+	some s in lib.by_kind.drop_database
 }

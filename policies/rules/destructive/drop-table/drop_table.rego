@@ -16,6 +16,5 @@ report contains {
 	"message": sprintf("DROP TABLE %s deletes the table and all of its data", [lib.names(s, "tables")]),
 	"help": "Make sure nothing reads or writes the table any more (deploy the code change first), take a backup, and get the drop approved.",
 } if {
-	some s in input.statements
-	s.kind == "drop_table"
+	some s in lib.by_kind.drop_table
 }

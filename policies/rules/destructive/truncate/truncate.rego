@@ -16,6 +16,5 @@ report contains {
 	"message": sprintf("TRUNCATE %s deletes every row", [lib.names(s, "tables")]),
 	"help": "If the data really must go, get the truncate approved; to remove some rows use a batched DELETE with a WHERE clause.",
 } if {
-	some s in input.statements
-	s.kind == "truncate"
+	some s in lib.by_kind.truncate
 }

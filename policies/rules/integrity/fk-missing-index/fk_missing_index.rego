@@ -12,19 +12,16 @@ import data.sqlgate.lib
 
 # Every foreign key the set adds, with the table that holds it.
 foreign_keys contains {"statement": s, "table": object.get(s, "table", null), "fk": s} if {
-	some s in input.statements
-	s.kind == "add_foreign_key"
+	some s in lib.by_kind.add_foreign_key
 }
 
 foreign_keys contains {"statement": s, "table": object.get(s, "table", null), "fk": s.foreign_key} if {
-	some s in input.statements
-	s.kind == "add_column"
+	some s in lib.by_kind.add_column
 	is_object(s.foreign_key)
 }
 
 foreign_keys contains {"statement": s, "table": object.get(s, "table", null), "fk": fk} if {
-	some s in input.statements
-	s.kind == "create_table"
+	some s in lib.by_kind.create_table
 	some fk in s.foreign_keys
 }
 

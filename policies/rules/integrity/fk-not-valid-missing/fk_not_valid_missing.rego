@@ -17,8 +17,7 @@ report contains {
 	"help": "ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then VALIDATE CONSTRAINT in a separate statement (it takes a weaker lock).",
 } if {
 	lib.postgres
-	some s in input.statements
-	s.kind == "add_foreign_key"
+	some s in lib.by_kind.add_foreign_key
 	not s.not_valid
 	lib.existing_table(s)
 }
@@ -30,8 +29,7 @@ report contains {
 	"help": "Add the column without REFERENCES, then ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID and VALIDATE CONSTRAINT separately.",
 } if {
 	lib.postgres
-	some s in input.statements
-	s.kind == "add_column"
+	some s in lib.by_kind.add_column
 	is_object(s.foreign_key)
 	not s.foreign_key.not_valid
 	lib.existing_table(s)

@@ -16,7 +16,6 @@ report contains {
 	"message": sprintf("changing %s.%s to %s may rewrite the table under an exclusive lock", [lib.field(s, "table"), lib.field(s, "column"), lib.field(s, "type")]),
 	"help": "Add a new column with the new type, backfill it in batches, switch the code over, then drop the old column.",
 } if {
-	some s in input.statements
-	s.kind == "alter_column_type"
+	some s in lib.by_kind.alter_column_type
 	lib.existing_table(s)
 }

@@ -17,7 +17,6 @@ report contains {
 	"help": "Use DROP INDEX CONCURRENTLY, outside a transaction block.",
 } if {
 	lib.postgres
-	some s in input.statements
-	s.kind == "drop_index"
+	some s in lib.by_kind.drop_index
 	not s.concurrently
 }

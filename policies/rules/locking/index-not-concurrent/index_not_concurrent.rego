@@ -17,8 +17,7 @@ report contains {
 	"help": "Use CREATE INDEX CONCURRENTLY, outside a transaction block.",
 } if {
 	lib.postgres
-	some s in input.statements
-	s.kind == "create_index"
+	some s in lib.by_kind.create_index
 	not s.concurrently
 	lib.existing_table(s)
 }

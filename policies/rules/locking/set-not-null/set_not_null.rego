@@ -17,7 +17,6 @@ report contains {
 	"help": "Add CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT it in a separate statement, then SET NOT NULL (PostgreSQL 12+ skips the scan) and drop the check.",
 } if {
 	lib.postgres
-	some s in input.statements
-	s.kind == "set_not_null"
+	some s in lib.by_kind.set_not_null
 	lib.existing_table(s)
 }

@@ -17,8 +17,7 @@ report contains {
 	"help": "Add the column without a default (or with a constant one), backfill it in batches, then SET DEFAULT for new rows.",
 } if {
 	lib.postgres
-	some s in input.statements
-	s.kind == "add_column"
+	some s in lib.by_kind.add_column
 	s.column.default_volatile == true
 	lib.existing_table(s)
 }

@@ -30,8 +30,7 @@ report contains {
 	"message": sprintf("statement not understood: %s", [lib.field(s, "reason")]),
 	"help": "Rewrite it in a form sqlgate understands, or have a reviewer approve it after reading it.",
 } if {
-	some s in input.statements
-	s.kind == "unknown"
+	some s in lib.by_kind.unknown
 }
 
 report contains {
