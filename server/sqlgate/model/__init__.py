@@ -25,6 +25,7 @@ from sqlgate.model.indexes import CreateIndex, DropIndex, Reindex
 from sqlgate.model.misc import (
     AlterDomain,
     AlterObject,
+    AlterSystem,
     AlterTypeAddValue,
     Call,
     Comment,
@@ -43,6 +44,7 @@ from sqlgate.model.misc import (
     DropView,
     Grant,
     Revoke,
+    Role,
     Unknown,
 )
 from sqlgate.model.session import Set, Transaction
@@ -62,6 +64,7 @@ __all__ = [
     "AlterColumnType",
     "AlterDomain",
     "AlterObject",
+    "AlterSystem",
     "AlterTableOther",
     "AlterTypeAddValue",
     "Batch",
@@ -99,6 +102,7 @@ __all__ = [
     "RenameConstraint",
     "RenameTable",
     "Revoke",
+    "Role",
     "Select",
     "Set",
     "SetDefault",

@@ -11,6 +11,11 @@ from sqlgate.model.base import Column, ForeignKey, Statement
 class _AlterAction(Statement):
     table: str
     action: int = 0
+    # MySQL online-DDL clauses of the whole ALTER TABLE, upper-case as written
+    # (ALGORITHM=COPY|INPLACE|INSTANT|DEFAULT, LOCK=NONE|SHARED|EXCLUSIVE|DEFAULT); None
+    # when absent and always None in PostgreSQL (additive).
+    algorithm: str | None = None
+    lock_option: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,6 +24,10 @@ class AddColumn(_AlterAction):
     column: Column
     foreign_key: ForeignKey | None = None
     if_not_exists: bool = False
+    # MySQL column placement: "FIRST" or "AFTER <column>"; None when not given (additive).
+    placement: str | None = None
+    # MySQL: the table of an inline REFERENCES clause, which MySQL parses and ignores.
+    inline_references: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +43,7 @@ class RenameColumn(_AlterAction):
     kind = "rename_column"
     column: str
     new_name: str
+    placement: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,6 +52,11 @@ class AlterColumnType(_AlterAction):
     column: str
     type: str
     using: str | None = None
+    placement: str | None = None
+    # MySQL MODIFY/CHANGE restate the whole column: its new definition (None in PostgreSQL).
+    definition: Column | None = None
+    # MySQL: CHARACTER SET given in the new definition.
+    charset: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

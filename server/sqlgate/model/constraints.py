@@ -33,6 +33,9 @@ class DropConstraint(_AlterAction):
     kind = "drop_constraint"
     name: str
     if_exists: bool = False
+    # "foreign_key" for MySQL DROP FOREIGN KEY, "check" for DROP CHECK; None when the
+    # statement does not say (PostgreSQL DROP CONSTRAINT) (additive).
+    constraint_type: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -36,6 +36,8 @@ class Copy(Statement):
     table: str | None
     direction: str
     program: bool = False
+    # COPY to/from a file on the database server (not STDIN/STDOUT, not PROGRAM; additive).
+    server_file: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

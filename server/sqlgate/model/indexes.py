@@ -17,6 +17,11 @@ class CreateIndex(Statement):
     concurrently: bool = False
     if_not_exists: bool = False
     partial: bool = False
+    # MySQL index kind: "fulltext" or "spatial"; None for ordinary indexes (additive).
+    index_type: str | None = None
+    # MySQL online-DDL clauses (see _AlterAction); None in PostgreSQL.
+    algorithm: str | None = None
+    lock_option: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,6 +31,8 @@ class DropIndex(Statement):
     concurrently: bool = False
     if_exists: bool = False
     table: str | None = None
+    algorithm: str | None = None
+    lock_option: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

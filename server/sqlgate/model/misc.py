@@ -169,6 +169,26 @@ class AlterDomain(Statement):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AlterSystem(Statement):
+    """ALTER SYSTEM SET/RESET: changes the server's configuration file (additive)."""
+
+    kind = "alter_system"
+    name: str
+    value: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Role(Statement):
+    """CREATE/ALTER/DROP ROLE or USER; ``operation`` is create/alter/drop and ``options``
+    the role options as written, passwords never copied (additive)."""
+
+    kind = "role"
+    operation: str
+    names: tuple[str, ...]
+    options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class Unknown(Statement):
     """Anything not understood: always refused by policy, never guessed."""
 

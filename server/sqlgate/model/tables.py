@@ -42,6 +42,8 @@ class RenameTable(Statement):
     kind = "rename_table"
     table: str
     new_name: str
+    algorithm: str | None = None
+    lock_option: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlglot import exp
 
 from sqlgate import model as m
+from sqlgate.parse import mysql_online as online
 from sqlgate.parse.volatile import is_volatile_name
 
 Common = dict[str, Any]
@@ -223,23 +224,42 @@ def _alter(e: exp.Alter, c: Common) -> list[m.Statement]:
     for i, act in enumerate(e.args.get("actions") or ()):
         a = {**c, "table": table, "action": i}
         out.extend(_action(act, a, c, table))
+    options = list(e.args.get("options") or ())
+    if any(isinstance(o, exp.CharacterSetProperty) for o in options):
+        out.append(m.AlterTableOther(**c, table=table, action=len(out), subtype="TableCharset"))
     if not out:
         out.append(m.AlterTableOther(**c, table=table, subtype="table_options"))
-    return out
+    algorithm = online.option(options, exp.AlgorithmProperty)
+    return online.online_ddl(out, algorithm, online.option(options, exp.LockProperty))
 
 
 def _action(act: exp.Expression, a: Common, c: Common, table: str) -> list[m.Statement]:
     if isinstance(act, exp.ColumnDef):
-        return [m.AddColumn(**a, column=column_def(act))]
+        return [
+            m.AddColumn(
+                **a,
+                column=column_def(act),
+                placement=online.placement(act, _name),
+                inline_references=online.inline_references(act, _name),
+            )
+        ]
     if isinstance(act, exp.ModifyColumn):
         cd = act.this
         col = column_def(cd)
         old = act.args.get("rename_from")
+        place = online.placement(cd, _name)
         out: list[m.Statement] = []
         if old is not None and old.name != cd.name:
-            out.append(m.RenameColumn(**a, column=old.name, new_name=cd.name))
+            out.append(m.RenameColumn(**a, column=old.name, new_name=cd.name, placement=place))
         out.append(
-            m.AlterColumnType(**a, column=old.name if old is not None else cd.name, type=col.type)
+            m.AlterColumnType(
+                **a,
+                column=old.name if old is not None else cd.name,
+                type=col.type,
+                placement=place,
+                definition=col,
+                charset=online.charset(cd, _name),
+            )
         )
         return out
     if isinstance(act, exp.Drop):
@@ -251,7 +271,8 @@ def _action(act: exp.Expression, a: Common, c: Common, table: str) -> list[m.Sta
             ]
         if kind == "INDEX":
             return [m.DropIndex(**c, names=tuple(names), table=table)]
-        return [m.DropConstraint(**a, name=n) for n in names]
+        ctype = {"FOREIGN KEY": "foreign_key", "CHECK": "check"}.get(kind)
+        return [m.DropConstraint(**a, name=n, constraint_type=ctype) for n in names]
     if isinstance(act, exp.RenameColumn):
         return [m.RenameColumn(**a, column=_name(act.this), new_name=_name(act.args.get("to")))]
     if isinstance(act, exp.AlterRename):
@@ -293,7 +314,11 @@ def _action(act: exp.Expression, a: Common, c: Common, table: str) -> list[m.Sta
                 }
                 out.append(m.AddForeignKey(**a, **fkd))
             elif ctype == "index":
-                out.append(m.CreateIndex(**c, name=name, table=table, columns=cols))
+                inner = node.expressions[0] if isinstance(node, exp.Constraint) else node
+                itype = str(inner.args.get("kind") or "").lower() or None
+                out.append(
+                    m.CreateIndex(**c, name=name, table=table, columns=cols, index_type=itype)
+                )
             elif ctype is not None:
                 out.append(m.AddConstraint(**a, name=name, constraint_type=ctype, columns=cols))
             else:
@@ -357,6 +382,8 @@ def build(e: exp.Expression, common: Common) -> list[m.Statement]:
         )
         name = target.split("(", 1)[0].strip()
         return [m.Call(**{**common, "opaque": True}, name=name)]
+    if isinstance(e, exp.Command) and (known := online.command(e, common, _create)):
+        return known
     if isinstance(e, exp.Command):
         head = f"{e.this} {str(e.expression or '')[:40]}".strip()
         return [

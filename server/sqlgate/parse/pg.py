@@ -409,8 +409,52 @@ def _copy(n: Any, c: Common) -> list[m.Statement]:
             direction=direction,
             program=bool(n.is_program),
             opaque=bool(n.is_program),
+            server_file=bool(n.filename) and not n.is_program,
         )
     ]
+
+
+def _alter_system(n: Any, c: Common) -> list[m.Statement]:
+    st = n.setstmt
+    if st.kind == enums.VariableSetKind.VAR_RESET_ALL:
+        return [m.AlterSystem(**c, name="all", value=None)]
+    value = None
+    if st.kind == enums.VariableSetKind.VAR_SET_VALUE:
+        value = ", ".join(_arg_value(a) for a in st.args or ())
+    return [m.AlterSystem(**c, name=str(st.name or "").lower(), value=value)]
+
+
+def _role_options(options: Any) -> tuple[str, ...]:
+    """Role options as ``name``, ``noname`` or ``name=value``; passwords are never copied."""
+    out = []
+    for o in options or ():
+        arg = o.arg
+        if o.defname == "password" or arg is None:
+            out.append(str(o.defname))
+        elif isinstance(arg, ast.Boolean):
+            out.append(str(o.defname) if arg.boolval else f"no{o.defname}")
+        elif isinstance(arg, ast.Integer):
+            out.append(f"{o.defname}={arg.ival}")
+        elif isinstance(arg, ast.String):
+            out.append(f"{o.defname}={arg.sval}")
+        else:
+            out.append(f"{o.defname}=?")
+    return tuple(out)
+
+
+def _role_stmt(n: Any, c: Common) -> list[m.Statement]:
+    """CREATE/ALTER/DROP ROLE|USER|GROUP and ALTER ROLE ... SET."""
+    if isinstance(n, ast.CreateRoleStmt):
+        opts = _role_options(n.options)
+        return [m.Role(**c, operation="create", names=(str(n.role),), options=opts)]
+    if isinstance(n, ast.DropRoleStmt):
+        return [m.Role(**c, operation="drop", names=tuple(_role(r) for r in n.roles or ()))]
+    if isinstance(n, ast.AlterRoleSetStmt):
+        setting = str(n.setstmt.name or "").lower() if n.setstmt else ""
+        name = _role(n.role) if n.role else "all"
+        return [m.Role(**c, operation="alter", names=(name,), options=(f"set {setting}",))]
+    opts = _role_options(n.options)
+    return [m.Role(**c, operation="alter", names=(_role(n.role),), options=opts)]
 
 
 def _set(n: Any, c: Common) -> list[m.Statement]:
@@ -533,6 +577,11 @@ _BUILDERS: dict[type, Callable[[Any, Common], list[m.Statement]]] = {
     ast.UpdateStmt: _dml,
     ast.DeleteStmt: _dml,
     ast.CopyStmt: _copy,
+    ast.AlterSystemStmt: _alter_system,
+    ast.CreateRoleStmt: _role_stmt,
+    ast.AlterRoleStmt: _role_stmt,
+    ast.AlterRoleSetStmt: _role_stmt,
+    ast.DropRoleStmt: _role_stmt,
     ast.VariableSetStmt: _set,
     ast.TransactionStmt: _transaction,
     ast.CreateFunctionStmt: _function,
