@@ -35,6 +35,10 @@ class InvalidRequest(CheckError):
     """The server (or this client) rejected the input: fix the files or the arguments."""
 
 
+class NotAuthorized(CheckError):
+    """The server did not accept the caller's credentials or role (set SQLGATE_TOKEN)."""
+
+
 class ServerUnreachable(CheckError):
     """No answer from the server at that address."""
 
@@ -88,6 +92,7 @@ def build_request(
     variables: Mapping[str, str] | None = None,
     server_version: str = "",
     catalog: bytes | None = None,
+    author: str = "",
 ) -> review_pb2.CheckRequest:
     """The CheckRequest for these inputs; InvalidRequest on an unknown dialect."""
     if dialect not in DIALECTS:
@@ -107,6 +112,7 @@ def build_request(
         variables=dict(variables or {}),
         server_version=server_version,
         catalog=catalog or b"",
+        author=author,
     )
 
 
@@ -129,6 +135,7 @@ def check_remote(
     server_version: str = "",
     catalog: bytes | None = None,
     max_message_bytes: int = 64 * 1024 * 1024,
+    author: str = "",
 ) -> dict[str, Any]:
     """Ask the server at ``address`` to review ``migrations``; returns the result dict."""
     request = build_request(
@@ -141,6 +148,7 @@ def check_remote(
         variables=variables,
         server_version=server_version,
         catalog=catalog,
+        author=author,
     )
     options = [("grpc.max_send_message_length", max_message_bytes)]
     with grpc.insecure_channel(address, options=options) as channel:
@@ -160,10 +168,17 @@ def _map_rpc_error(address: str, exc: grpc.RpcError) -> CheckError:
     details = (exc.details() if isinstance(exc, grpc.Call) else None) or str(exc)
     if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED):
         return InvalidRequest(f"server rejected the request: {details}")
+    if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
+        return NotAuthorized(f"server refused the caller ({code.name}): {details}")
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         return ServerUnreachable(f"cannot reach sqlgate server at {address}: {details}")
     name = code.name if code is not None else "UNKNOWN"
     return CheckError(f"server error {name}: {details}")
+
+
+def token_from_env() -> str | None:
+    """The API token from SQLGATE_TOKEN, if set (sent as ``authorization: Bearer``)."""
+    return os.environ.get("SQLGATE_TOKEN") or None
 
 
 def server_from_env() -> str | None:

@@ -13,6 +13,7 @@ not know (or UNSPECIFIED) is a protocol error, never read as an allow.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlgate_client.gen.sqlgate.v1 import common_pb2, review_pb2
@@ -55,9 +56,18 @@ def response_to_dict(response: review_pb2.CheckResponse) -> dict[str, Any]:
     decision = DECISIONS.get(response.decision)
     if decision is None:
         raise ResponseError(f"server returned an unknown decision {response.decision}")
-    return {
+    result: dict[str, Any] = {
         "decision": decision,
         "findings": [finding_to_dict(f) for f in response.findings],
         "statements": response.statements,
         "policy_digest": response.policy_digest,
     }
+    if response.verdict_id:
+        # The signed verdict, as a JSON object (the DSSE envelope the server returned).
+        try:
+            envelope = json.loads(response.verdict)
+        except ValueError as exc:
+            raise ResponseError(f"server returned a verdict that is not JSON: {exc}") from exc
+        result["verdict_id"] = response.verdict_id
+        result["verdict"] = envelope
+    return result

@@ -38,5 +38,9 @@ class RoleRules:
             r for r in self._roles.get(principal, {}) if self.holds(principal, r, environment)
         )
 
+    def holds_anywhere(self, principal: str, role: str) -> bool:
+        """Whether the principal holds ``role`` in at least one environment."""
+        return bool(self._roles.get(principal, {}).get(role))
+
     def known(self, principal: str) -> bool:
         return principal in self._roles

@@ -41,10 +41,16 @@ def new_verdict_id() -> str:
 
 
 def issue(
-    app: App, draft: VerdictDraft, *, kind: str, principal: str, details: Mapping[str, Any]
+    app: App,
+    draft: VerdictDraft,
+    *,
+    kind: str,
+    principal: str,
+    details: Mapping[str, Any],
+    verdict_id: str | None = None,
 ) -> VerdictRecord:
     """Record the audit event ``kind``, sign the verdict, store it; returns the record."""
-    verdict_id = new_verdict_id()
+    verdict_id = verdict_id or new_verdict_id()
     now = app.now()
     event = app.audit.record(
         kind,

@@ -4,7 +4,10 @@ Paths (files or directories) are expanded and ordered by
 ``sqlgate_client.ordering.collect``; each file's ``<file>.yaml`` sidecar goes along as
 metadata. ``--server`` (or SQLGATE_SERVER) sends them to a sqlgate server; ``--local``
 runs the same review use case in-process. Both produce the same result dict and go
-through the same renderers. Exit: 0 allow, 1 deny, 3 needs approval, 2 usage/input.
+through the same renderers; a server also returns a signed verdict (``verdict_id`` and
+``verdict``, the DSSE envelope as a JSON object), ``--local`` is unsigned and has none.
+The API token for the server comes from SQLGATE_TOKEN.
+Exit: 0 allow, 1 deny, 3 needs approval, 2 usage/input.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlgate_client.check import (
     check_remote,
     read_migrations,
     server_from_env,
+    token_from_env,
 )
 from sqlgate_client.render import FORMATS, render
 
@@ -42,13 +46,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="migration files or directories")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--server", metavar="ADDR", help="sqlgate server (default: $SQLGATE_SERVER)")
-    where.add_argument("--local", action="store_true", help="review in-process, no server")
+    where.add_argument(
+        "--local",
+        action="store_true",
+        help="review in-process, no server: the result is unsigned (no verdict_id/verdict)",
+    )
     p.add_argument("--env", required=True, dest="environment", help="target environment")
     p.add_argument("--target", default="default", help="target database name (default: default)")
     p.add_argument("--dialect", default="postgres", help="postgres or mysql (default: postgres)")
     p.add_argument("--format", default="text", dest="fmt", help=f"one of: {', '.join(FORMATS)}")
     p.add_argument("--repo", default="", help="repository, e.g. acme/app")
     p.add_argument("--commit", default="", help="commit being reviewed")
+    p.add_argument(
+        "--author",
+        default="",
+        help="principal id of the change's author (callers with the ci role; default: caller)",
+    )
     p.add_argument(
         "--var", action="append", default=[], metavar="K=V", help="template placeholder value"
     )
@@ -127,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
                 variables=variables,
                 timeout=args.timeout,
                 server_version=args.server_version,
+                token=token_from_env(),
+                author=args.author,
             )
     except (InvalidRequest, ServerUnreachable) as exc:
         return _error(str(exc))

@@ -1,56 +1,254 @@
-"""``sqlgate.v1.ReviewService``: Check, with errors mapped to status codes.
+"""``sqlgate.v1.ReviewService``: Check, GetVerdict and Approve, with role checks.
 
-InputError → INVALID_ARGUMENT with the message (it names the file); policy failures
-never reach here as errors because ``review`` turns them into a deny; anything else is
-INTERNAL with a short message, logged with its traceback. GetVerdict and Approve are
-left UNIMPLEMENTED (the base class) until verdicts are signed and stored.
+The servicer translates messages and checks who may do what in which environment;
+the review use case decides, ``sqlgate.approvals`` re-computes decisions with
+approvals and ``sqlgate.verdicts`` signs and stores. Errors map to status codes in
+``sqlgate.rpc.status``; every refusal leaves an audit event.
 """
 
 from __future__ import annotations
 
-import logging
+import uuid
+from datetime import timedelta
 
 import grpc
-from sqlgate_client.gen.sqlgate.v1 import review_pb2, review_pb2_grpc
+from sqlgate_client.gen.sqlgate.v1 import common_pb2, review_pb2, review_pb2_grpc
 
-from sqlgate.errors import InputError
-from sqlgate.parse import Limits
-from sqlgate.policy.engine import Engine
+from sqlgate.app import App
+from sqlgate.approvals import approval_json, chain_approvals, decide, live_break_glass
+from sqlgate.auth import Principal, current_principal, deny, require_role
+from sqlgate.errors import Conflict, InputError, SqlgateError
 from sqlgate.review import review
 from sqlgate.rpc.messages import request_from_proto, result_to_proto
+from sqlgate.rpc.status import abort
+from sqlgate.store.base import ApprovalRecord, VerdictRecord
+from sqlgate.verdicts import VerdictDraft, findings_of, issue, new_verdict_id
 
-log = logging.getLogger(__name__)
+_DECISIONS = {
+    "allow": common_pb2.DECISION_ALLOW,
+    "needs_approval": common_pb2.DECISION_NEEDS_APPROVAL,
+    "deny": common_pb2.DECISION_DENY,
+}
 
 
 class ReviewService(review_pb2_grpc.ReviewServiceServicer):
-    """Stateless apart from the prepared engine shared by all requests."""
+    """All state lives in the App (engine, store, keys, audit, roles)."""
 
-    def __init__(self, engine: Engine, limits: Limits) -> None:
-        self._engine = engine
-        self._limits = limits
+    def __init__(self, app: App) -> None:
+        self._app = app
+
+    # --- Check ----------------------------------------------------------------------
+
+    def _author(self, principal: Principal, request: review_pb2.CheckRequest) -> tuple[str, str]:
+        """(author id, caller's role): the caller, or request.author for a ``ci`` caller."""
+        app, env = self._app, request.environment
+        if not env:
+            raise InputError("environment is required")
+        if request.author and request.author != principal.id:
+            require_role(
+                app.roles, app.audit, principal, ["ci"], env, "check on behalf of an author"
+            )
+            if not app.roles.known(request.author):
+                raise deny(
+                    app.audit,
+                    principal,
+                    "check",
+                    f"author {request.author!r} is not a known principal",
+                    environment=env,
+                )
+            return request.author, "ci"
+        return principal.id, require_role(
+            app.roles, app.audit, principal, ["author", "ci"], env, "check"
+        )
+
+    def _check(self, request: review_pb2.CheckRequest) -> review_pb2.CheckResponse:
+        app = self._app
+        principal = current_principal()
+        author, role = self._author(principal, request)
+        result = review(request_from_proto(request), engine=app.engine, limits=app.limits)
+        findings = [f.to_json() for f in result.findings]
+        record = issue(
+            app,
+            VerdictDraft(
+                decision=result.decision,
+                findings=findings,
+                digests=dict(result.files),
+                environment=request.environment,
+                target=request.target,
+                repo=request.repo,
+                commit=request.commit,
+                policy_digest=result.policy_digest,
+                author=author,
+                approvals=[],
+                expires_at=app.now() + timedelta(seconds=app.config.approvals.verdict_ttl_s),
+            ),
+            kind="check",
+            principal=principal.id,
+            details={"caller_role": role, "policy_digest": result.policy_digest},
+        )
+        response = result_to_proto(result)
+        response.verdict_id = record.verdict_id
+        response.verdict = record.envelope
+        return response
 
     def Check(
         self, request: review_pb2.CheckRequest, context: grpc.ServicerContext
     ) -> review_pb2.CheckResponse:
         try:
-            result = review(request_from_proto(request), engine=self._engine, limits=self._limits)
-        except InputError as exc:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        except Exception:
-            log.exception("Check failed unexpectedly")
-            context.abort(grpc.StatusCode.INTERNAL, "internal error while reviewing (logged)")
-        return result_to_proto(result)
+            return self._check(request)
+        except Exception as exc:  # noqa: BLE001 - mapped by status.abort, INTERNAL if unknown
+            abort(context, exc, "Check")
+
+    # --- GetVerdict -----------------------------------------------------------------
 
     def GetVerdict(
         self, request: review_pb2.GetVerdictRequest, context: grpc.ServicerContext
     ) -> review_pb2.GetVerdictResponse:
-        del request
-        context.abort(grpc.StatusCode.UNIMPLEMENTED, "verdicts are not stored by this server yet")
+        try:
+            app, principal = self._app, current_principal()
+            if not request.verdict_id:
+                raise InputError("verdict_id is required")
+            record = app.store.get_verdict(request.verdict_id)
+            if not app.roles.roles_in(principal.id, record.environment) and not (
+                app.roles.holds_anywhere(principal.id, "auditor")
+            ):
+                raise deny(
+                    app.audit,
+                    principal,
+                    "get verdict",
+                    f"{principal.id} holds no role in environment {record.environment!r}",
+                    environment=record.environment,
+                    verdict_id=record.verdict_id,
+                )
+            return review_pb2.GetVerdictResponse(
+                verdict_id=record.verdict_id,
+                decision=_DECISIONS[record.decision],
+                verdict=record.envelope,
+            )
+        except Exception as exc:  # noqa: BLE001 - mapped by status.abort, INTERNAL if unknown
+            abort(context, exc, "GetVerdict")
+
+    # --- Approve --------------------------------------------------------------------
+
+    def _refuse(self, principal: Principal, verdict_id: str, exc: SqlgateError) -> SqlgateError:
+        self._app.audit.record(
+            "approve",
+            principal.id,
+            {"verdict_id": verdict_id, "outcome": "refused", "reason": str(exc)},
+        )
+        return exc
+
+    def _approve(self, request: review_pb2.ApproveRequest) -> VerdictRecord:
+        app, principal = self._app, current_principal()
+        if not request.verdict_id:
+            raise InputError("verdict_id is required")
+        old = app.store.get_verdict(request.verdict_id)
+        env = old.environment
+        if request.break_glass:
+            role = require_role(app.roles, app.audit, principal, ["operator"], env, "break glass")
+        else:
+            role = require_role(app.roles, app.audit, principal, ["approver"], env, "approve")
+        if principal.id == old.author:
+            raise deny(
+                app.audit,
+                principal,
+                "approve",
+                f"{principal.id} is the author of verdict {old.verdict_id} and may not approve it",
+                environment=env,
+                verdict_id=old.verdict_id,
+            )
+        reason = request.reason.strip()
+        if not reason:
+            kind = "a break-glass approval" if request.break_glass else "an approval"
+            raise self._refuse(
+                principal, old.verdict_id, InputError(f"{kind} needs a written reason")
+            )
+        latest = app.store.latest_in_chain(old.verdict_id)
+        if latest.verdict_id != old.verdict_id:
+            raise self._refuse(
+                principal,
+                old.verdict_id,
+                Conflict(
+                    f"verdict {old.verdict_id} is superseded by {latest.verdict_id}; approve that"
+                ),
+            )
+        now = app.now()
+        if old.expires_at <= now:
+            raise self._refuse(
+                principal,
+                old.verdict_id,
+                Conflict(f"verdict {old.verdict_id} expired; run the check again"),
+            )
+        new_id = new_verdict_id()
+        ttl = timedelta(seconds=app.config.approvals.break_glass_ttl_s)
+        approval = ApprovalRecord(
+            approval_id="apr_" + uuid.uuid4().hex,
+            verdict_id=new_id,
+            principal=principal.id,
+            role=role,
+            reason=reason,
+            break_glass=bool(request.break_glass),
+            created_at=now,
+            expires_at=min(now + ttl, old.expires_at) if request.break_glass else old.expires_at,
+            digests=dict(old.digests),
+        )
+        prior = [
+            a
+            for a in chain_approvals(app.store, old.verdict_id)
+            if dict(a.digests) == dict(old.digests)
+        ]
+        approvals = [*prior, approval]
+        rules = app.config.approvals
+        outcome = decide(
+            findings_of(app, old),
+            approvals,
+            rules=rules.for_environment(env),
+            destructive_rules=rules.destructive_rules,
+            author=old.author,
+            now=now,
+        )
+        expires = min([old.expires_at, *(a.expires_at for a in live_break_glass(approvals, now))])
+        record = issue(
+            app,
+            VerdictDraft(
+                decision=outcome.decision,
+                findings=findings_of(app, old),
+                digests=dict(old.digests),
+                environment=env,
+                target=old.target,
+                repo=old.repo,
+                commit=old.commit,
+                policy_digest=old.policy_digest,
+                author=old.author,
+                approvals=[approval_json(a) for a in approvals],
+                expires_at=expires,
+                supersedes=old.verdict_id,
+            ),
+            kind="approve",
+            principal=principal.id,
+            details={
+                "outcome": "approved",
+                "approved": old.verdict_id,
+                "approval_id": approval.approval_id,
+                "role": role,
+                "break_glass": approval.break_glass,
+                "reason": reason,
+                "missing": list(outcome.missing),
+            },
+            verdict_id=new_id,
+        )
+        app.store.add_approval(approval)
+        return record
 
     def Approve(
         self, request: review_pb2.ApproveRequest, context: grpc.ServicerContext
     ) -> review_pb2.ApproveResponse:
-        del request
-        context.abort(
-            grpc.StatusCode.UNIMPLEMENTED, "approvals are not supported by this server yet"
+        try:
+            record = self._approve(request)
+        except Exception as exc:  # noqa: BLE001 - mapped by status.abort, INTERNAL if unknown
+            abort(context, exc, "Approve")
+        return review_pb2.ApproveResponse(
+            verdict_id=record.verdict_id,
+            decision=_DECISIONS[record.decision],
+            verdict=record.envelope,
         )

@@ -1,7 +1,8 @@
-"""Build and run the gRPC server: policies prepared once, health and reflection on.
+"""Build and run the gRPC server: one App, every call authenticated, health and reflection on.
 
-``create_server`` loads and compiles the policy set at start-up (a broken policy tree
-stops the server before it listens), binds the listen address and returns the bound
+``create_server`` builds the App (policies compiled, store opened, keys loaded: any
+failure stops the server before it listens), installs the authentication interceptor,
+binds the listen address (TLS/mTLS when ``tls`` is configured) and returns the bound
 port too, so tests can listen on port 0. ``serve`` blocks until SIGTERM/SIGINT and
 then stops gracefully, letting in-flight calls finish within the grace period.
 """
@@ -20,12 +21,12 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlgate_client.gen.sqlgate.v1 import review_pb2, review_pb2_grpc
 
+from sqlgate.app import App, load_engine
+from sqlgate.auth import AuthInterceptor, server_credentials
 from sqlgate.config import ServerConfig
 from sqlgate.errors import ConfigError
-from sqlgate.policy.bundle import load_policy_set
-from sqlgate.policy.embedded import EmbeddedEngine
 from sqlgate.policy.engine import Engine
-from sqlgate.review import request_limits
+from sqlgate.rpc.execution_service import add_trust_services
 from sqlgate.rpc.review_service import ReviewService
 
 log = logging.getLogger(__name__)
@@ -35,59 +36,67 @@ REVIEW_SERVICE = review_pb2.DESCRIPTOR.services_by_name["ReviewService"].full_na
 
 @dataclasses.dataclass
 class RunningServer:
-    """A started-or-not server, the port it bound and the engine it serves."""
+    """A started-or-not server, the port it bound and the App it serves."""
 
     server: grpc.Server
     port: int
-    engine: Engine
+    app: App
     health: health.HealthServicer
 
+    @property
+    def engine(self) -> Engine:
+        return self.app.engine
+
     def stop(self, grace_s: float | None = None) -> None:
-        """Go NOT_SERVING, stop taking calls, wait for in-flight ones, release the engine."""
+        """Go NOT_SERVING, stop taking calls, wait for in-flight ones, release the App."""
         self.health.enter_graceful_shutdown()
         self.server.stop(grace_s).wait()
-        close = getattr(self.engine, "close", None)
-        if callable(close):
-            close()
+        self.app.close()
 
 
-def load_engine(config: ServerConfig) -> Engine:
-    """Load and prepare the policy set once (PolicyLoadError if it does not compile)."""
-    policy_set = load_policy_set(config.policies.dir)
-    return EmbeddedEngine(policy_set, timeout_s=config.policies.timeout_s)
+__all__ = ["RunningServer", "build_server", "create_server", "load_engine", "serve"]
 
 
-def create_server(config: ServerConfig, *, engine: Engine | None = None) -> RunningServer:
+def create_server(
+    config: ServerConfig, *, engine: Engine | None = None, app: App | None = None
+) -> RunningServer:
     """A bound (not yet started) server; ConfigError if the address cannot be bound."""
-    engine = engine or load_engine(config)
-    limits = request_limits(config.limits)
+    app = app or App.build(config, engine=engine)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.max_workers),
+        interceptors=[AuthInterceptor(app.identities, app.audit)],
         options=[
             ("grpc.max_receive_message_length", config.limits.max_message_bytes),
             ("grpc.max_send_message_length", config.limits.max_message_bytes),
         ],
     )
-    review_pb2_grpc.add_ReviewServiceServicer_to_server(ReviewService(engine, limits), server)
+    review_pb2_grpc.add_ReviewServiceServicer_to_server(ReviewService(app), server)
+    trust_services = add_trust_services(app, server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", REVIEW_SERVICE):
+    for name in ("", REVIEW_SERVICE, *trust_services):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection(
         (
             REVIEW_SERVICE,
+            *trust_services,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
             reflection.SERVICE_NAME,
         ),
         server,
     )
     try:
-        port = server.add_insecure_port(config.listen)
+        if config.tls is not None:
+            port = server.add_secure_port(config.listen, server_credentials(config.tls))
+        else:
+            port = server.add_insecure_port(config.listen)
     except RuntimeError as exc:
+        app.close()
         raise ConfigError(f"cannot listen on {config.listen}: {exc}") from exc
     if port == 0:
+        app.close()
         raise ConfigError(f"cannot listen on {config.listen}")
-    return RunningServer(server=server, port=port, engine=engine, health=health_servicer)
+    return RunningServer(server=server, port=port, app=app, health=health_servicer)
 
 
 def build_server(config: ServerConfig) -> grpc.Server:

@@ -1,0 +1,71 @@
+"""Thin calls to ReviewService beyond Check: Approve and GetVerdict.
+
+Same error mapping as ``sqlgate_client.check``; the API token comes from the caller
+(the CLI reads SQLGATE_TOKEN). Results are plain dicts with the envelope parsed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import grpc
+
+from sqlgate_client.check import (
+    DEFAULT_TIMEOUT_S,
+    CheckError,
+    _call_metadata,
+    _map_rpc_error,
+)
+from sqlgate_client.convert import DECISIONS
+from sqlgate_client.gen.sqlgate.v1 import review_pb2, review_pb2_grpc
+
+
+def _verdict_dict(verdict_id: str, decision: int, envelope: bytes) -> dict[str, Any]:
+    name = DECISIONS.get(decision)
+    if name is None:
+        raise CheckError(f"server returned an unknown decision {decision}")
+    try:
+        parsed = json.loads(envelope)
+    except ValueError as exc:
+        raise CheckError(f"server returned a verdict that is not JSON: {exc}") from exc
+    return {"verdict_id": verdict_id, "decision": name, "verdict": parsed}
+
+
+def approve_remote(
+    address: str,
+    verdict_id: str,
+    *,
+    reason: str,
+    break_glass: bool = False,
+    token: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> dict[str, Any]:
+    """Approve ``verdict_id``; returns the new verdict's id, decision and envelope."""
+    request = review_pb2.ApproveRequest(
+        verdict_id=verdict_id, reason=reason, break_glass=break_glass
+    )
+    with grpc.insecure_channel(address) as channel:
+        stub = review_pb2_grpc.ReviewServiceStub(channel)
+        try:
+            response = stub.Approve(request, timeout=timeout, metadata=_call_metadata(token))
+        except grpc.RpcError as exc:
+            raise _map_rpc_error(address, exc) from exc
+    return _verdict_dict(response.verdict_id, response.decision, response.verdict)
+
+
+def get_verdict_remote(
+    address: str, verdict_id: str, *, token: str | None = None, timeout: float = DEFAULT_TIMEOUT_S
+) -> dict[str, Any]:
+    """Fetch a stored verdict by id."""
+    with grpc.insecure_channel(address) as channel:
+        stub = review_pb2_grpc.ReviewServiceStub(channel)
+        try:
+            response = stub.GetVerdict(
+                review_pb2.GetVerdictRequest(verdict_id=verdict_id),
+                timeout=timeout,
+                metadata=_call_metadata(token),
+            )
+        except grpc.RpcError as exc:
+            raise _map_rpc_error(address, exc) from exc
+    return _verdict_dict(response.verdict_id, response.decision, response.verdict)

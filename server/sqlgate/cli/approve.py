@@ -1,0 +1,73 @@
+"""``sqlgate approve VERDICT_ID --reason TEXT [--break-glass]``: approve a verdict.
+
+Prints the new verdict id and its re-computed decision; exit like check (0 allow,
+3 still needs approval, 1 deny; 2 usage or refused input). The API token comes from
+SQLGATE_TOKEN, the server from --server or SQLGATE_SERVER.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from sqlgate_client.check import (
+    CheckError,
+    InvalidRequest,
+    ServerUnreachable,
+    server_from_env,
+    token_from_env,
+)
+from sqlgate_client.review import approve_remote
+
+from sqlgate.cli.check import EXIT_BY_DECISION
+from sqlgate.cli.main import EXIT_DENY, EXIT_USAGE
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "approve",
+        help="approve a verdict (re-signed with the approval)",
+        description="Approve a verdict; prints the new verdict id and decision. Exit 0 "
+        "allow, 3 still needs approval, 1 deny or refused, 2 usage. Token: SQLGATE_TOKEN.",
+    )
+    p.add_argument("verdict_id", metavar="VERDICT_ID")
+    p.add_argument("--reason", required=True, help="why this is approved (required)")
+    p.add_argument(
+        "--break-glass",
+        action="store_true",
+        help="operator override for destructive gates (expires, single use)",
+    )
+    p.add_argument("--server", metavar="ADDR", help="sqlgate server (default: $SQLGATE_SERVER)")
+    p.add_argument("--json", action="store_true", help="print the new verdict as JSON")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    address = args.server or server_from_env()
+    if not address:
+        print(
+            "sqlgate: error: no server: pass --server ADDR or set SQLGATE_SERVER", file=sys.stderr
+        )
+        return EXIT_USAGE
+    try:
+        result = approve_remote(
+            address,
+            args.verdict_id,
+            reason=args.reason,
+            break_glass=args.break_glass,
+            token=token_from_env(),
+            timeout=args.timeout,
+        )
+    except (InvalidRequest, ServerUnreachable) as exc:
+        print(f"sqlgate: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CheckError as exc:
+        print(f"sqlgate: error: {exc}", file=sys.stderr)
+        return EXIT_DENY
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"{result['verdict_id']} {result['decision']}")
+    return EXIT_BY_DECISION.get(str(result["decision"]), EXIT_DENY)
