@@ -1,0 +1,1 @@
+DROP FUNCTION calculate_total(integer);

@@ -1,0 +1,1 @@
+CREATE VIEW current_users AS SELECT * FROM users WHERE active;

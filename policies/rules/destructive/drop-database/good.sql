@@ -1,0 +1,1 @@
+CREATE TABLE shop_archive (id bigint PRIMARY KEY);

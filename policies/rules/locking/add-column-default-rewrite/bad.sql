@@ -1,0 +1,1 @@
+ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true;

@@ -1,0 +1,2 @@
+ALTER TABLE users ADD COLUMN active boolean;
+ALTER TABLE users ALTER COLUMN active SET DEFAULT true;

@@ -1,0 +1,2 @@
+CREATE UNIQUE INDEX CONCURRENTLY items_pkey ON items (id);
+ALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX items_pkey;
