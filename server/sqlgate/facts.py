@@ -228,6 +228,7 @@ def derive(
     indexes = _Indexes(cat_tables)
     created: list[str] = []
     timeout_session = timeout_local = False
+    stmt_timeout = (False, False)  # statement_timeout in force: (session, SET LOCAL)
     out: list[m.Statement] = []
     for s in statements:
         targets = tuple(norm(t) for t in _target(s, indexes.table_of()))
@@ -235,6 +236,7 @@ def derive(
             "lock": _lock(s, dialect),
             "table_created_in_set": bool(targets) and all(t in created for t in targets),
             "lock_timeout_set": timeout_session or timeout_local,
+            "statement_timeout_set": any(stmt_timeout),
             "table_exists": (
                 None
                 if existing is None or not targets
@@ -251,8 +253,19 @@ def derive(
                 timeout_session, timeout_local = on, on and timeout_local
         elif isinstance(s, m.Transaction) and s.action in ("commit", "rollback"):
             timeout_local = False
+        stmt_timeout = _timeout_after(s, "statement_timeout", *stmt_timeout)
         _effects(s, indexes, created, dialect)
     return SetFacts(statements=out, tables_created=created, indexes=indexes.items)
+
+
+def _timeout_after(s: m.Statement, name: str, session: bool, local: bool) -> tuple[bool, bool]:
+    """(session, local) state of the timeout setting ``name`` once ``s`` has run."""
+    if isinstance(s, m.Set) and s.name in (name, "all"):
+        on = s.name == name and s.value is not None and not _ZERO.match(s.value)
+        return (session, on) if s.local else (on, on and local)
+    if isinstance(s, m.Transaction) and s.action in ("commit", "rollback"):
+        return session, False
+    return session, local
 
 
 def _effects(s: m.Statement, indexes: _Indexes, created: list[str], dialect: str) -> None:
