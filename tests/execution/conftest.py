@@ -153,3 +153,14 @@ def harness(backend: Backend, tmp_path: Path) -> Iterator[Harness]:
     audit = AuditLog(backend.store, keyset.signer("checkpoint"), every=5, clock=lambda: now[0])
     execution = Execution(backend.store, keyset, audit, has_role, ttl_s=300, clock=lambda: now[0])
     yield Harness(backend, keyset, audit, execution, now)
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One real server per backend per module (policies compile once per server)."""
+    from execution.served import serve
+
+    pg = request.getfixturevalue("pg_dsn") if request.param == "postgres" else None
+    yield from serve(request.param, tmp_path_factory.mktemp(f"served-{request.param}"), pg)
