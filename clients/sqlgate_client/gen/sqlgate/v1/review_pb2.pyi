@@ -84,6 +84,7 @@ class CheckRequest(_message.Message):
     SERVER_VERSION_FIELD_NUMBER: _builtins.int
     CATALOG_FIELD_NUMBER: _builtins.int
     AUTHOR_FIELD_NUMBER: _builtins.int
+    ROLLBACK_FILES_FIELD_NUMBER: _builtins.int
     repo: _builtins.str
     commit: _builtins.str
     environment: _builtins.str
@@ -103,6 +104,12 @@ class CheckRequest(_message.Message):
     def variables(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """Values for template placeholders (Flyway ${var}, Go templates)."""
 
+    @_builtins.property
+    def rollback_files(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Down (rollback) files that exist beside the migrations (paths as in Migration.path),
+        found by the CLI by the migration tool's naming convention; not reviewed themselves.
+        """
+
     def __init__(
         self,
         *,
@@ -116,10 +123,11 @@ class CheckRequest(_message.Message):
         server_version: _builtins.str = ...,
         catalog: _builtins.bytes = ...,
         author: _builtins.str = ...,
+        rollback_files: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["author", b"author", "catalog", b"catalog", "commit", b"commit", "dialect", b"dialect", "environment", b"environment", "migrations", b"migrations", "repo", b"repo", "server_version", b"server_version", "target", b"target", "variables", b"variables"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author", b"author", "catalog", b"catalog", "commit", b"commit", "dialect", b"dialect", "environment", b"environment", "migrations", b"migrations", "repo", b"repo", "rollback_files", b"rollback_files", "server_version", b"server_version", "target", b"target", "variables", b"variables"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
