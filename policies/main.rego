@@ -62,7 +62,7 @@ raw contains f if {
 	some f in data.sqlgate.rules[family][name].report
 }
 
-# Where statement `i` (its `index`, not its array position) starts. The model puts it in `position` (the top-level `column` key is
+# Where statement `i` starts. The model puts it in `position` (the top-level `column` key is
 # the target column for column actions, contract §1); a finding that points at no
 # statement keeps null positions, which the engine wrapper refuses (fail closed) rather
 # than dropping the finding here.
@@ -71,7 +71,10 @@ position(i) := {
 	"line": object.get(pos, "line", object.get(s, "line", null)),
 	"column": object.get(pos, "column", top_level_column(s)),
 } if {
-	some s in input.statements
+	# Direct lookup: the review puts statement i at input.statements[i]. Scanning the array
+	# per finding made evaluation quadratic (10k statements exceeded the engine timeout);
+	# the equality guard keeps a misnumbered input fail-closed (null position, refused).
+	s := input.statements[i]
 	s.index == i
 	pos := object.get(s, "position", {})
 } else := {"file": null, "line": null, "column": null}
@@ -85,16 +88,25 @@ keyed contains [object.get(f, "statement", null), rule, object.get(f, "message",
 	rule := object.get(f, "rule", null)
 	not disabled(rule)
 	finding := object.union(
-		{
-			"rule": rule,
-			"level": level(rule),
-			"statement": object.get(f, "statement", null),
-			"message": object.get(f, "message", null),
-			"help": object.get(f, "help", null),
-		},
-		position(object.get(f, "statement", -1)),
+		object.union(
+			{
+				"rule": rule,
+				"level": level(rule),
+				"statement": object.get(f, "statement", null),
+				"message": object.get(f, "message", null),
+				"help": object.get(f, "help", null),
+			},
+			position(object.get(f, "statement", -1)),
+		),
+		approver(f),
 	)
 }
+
+# A rule may name who must approve (contract §3: "approver_role", e.g. "security" for the
+# privileged-* rules); passed through as given, absent when the rule names nobody.
+approver(f) := {"approver_role": f.approver_role} if {
+	f.approver_role != null
+} else := {}
 
 # Sorted by statement, rule, message: the same input always gives the same list.
 findings := [k[3] | some k in sort(keyed)]

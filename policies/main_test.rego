@@ -46,12 +46,20 @@ test_deny_wins if {
 }
 
 test_position_attached if {
-	r := run("production", [rename])
-	f := r.findings[0]
+	r := run("production", [drop, blocking_index, rename])
+	f := r.findings[2]
 	f.file == "m/002.sql"
 	f.line == 7
 	f.column == 1
 	f.statement == 2
+}
+
+# Statement i must sit at input.statements[i] (the review guarantees it); a misnumbered
+# input gets null positions, which the engine wrapper refuses rather than guessing.
+test_position_null_when_misnumbered if {
+	f := run("production", [rename]).findings[0]
+	f.file == null
+	f.line == null
 }
 
 test_position_prefers_position_object if {
