@@ -8,7 +8,8 @@ for statements that lock no existing table, e.g. CREATE TABLE), ``table_created_
 (an earlier statement of the set created the target table), ``lock_timeout_set`` (a
 non-zero ``lock_timeout`` is in force: SET, or SET LOCAL until the transaction ends;
 ``SET lock_timeout = 0``/DEFAULT/RESET switch it off) and ``table_exists`` (null without a
-catalog).
+catalog) and ``identifiers`` (Unicode facts about every name the statement uses: NFC,
+scripts, invisible characters; see ``sqlgate.identifiers``).
 
 Set level: ``tables_created`` and ``indexes`` after the set = catalog indexes + created
 (explicit, and implicit from PRIMARY KEY/UNIQUE, and in MySQL the index InnoDB creates for
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlgate import model as m
+from sqlgate.identifiers import identifiers_of
 
 AE, SRE, SHARE, SUE, RE_, AS = (
     "ACCESS EXCLUSIVE",
@@ -242,6 +244,7 @@ def derive(
                 if existing is None or not targets
                 else all(t in existing or t in created for t in targets)
             ),
+            "identifiers": identifiers_of(s),
         }
         out.append(dataclasses.replace(s, facts=facts))
         # Effects of this statement on the state seen by later ones.

@@ -7,7 +7,7 @@ not exactly the contract: a malformed result is a PolicyEvaluationError, never a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlgate.errors import PolicyEvaluationError
@@ -29,6 +29,8 @@ class PolicyFinding:
     column: int
     message: str
     help: str
+    # Who must approve (e.g. "security" for privileged-* rules); None when any approver may.
+    approver_role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class PolicyResult:
 
     decision: str
     findings: list[PolicyFinding]
+    # Findings a ``sqlgate:ignore`` comment silenced: {rule, file, line, reason, scope}.
+    suppressions: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Engine(Protocol):
@@ -80,6 +84,7 @@ def _finding(raw: Any, where: str) -> PolicyFinding:
         column=_field(raw, "column", int, where),
         message=_field(raw, "message", str, where),
         help=_field(raw, "help", str, where),
+        approver_role=_field(raw, "approver_role", str, where) if "approver_role" in raw else None,
     )
     if finding.level not in LEVELS:
         raise PolicyEvaluationError(
@@ -116,4 +121,26 @@ def parse_result(raw: Any) -> PolicyResult:
             f"inconsistent policy result: decision {decision!r} but findings call for "
             f"{expected_decision(findings)!r}"
         )
-    return PolicyResult(decision=decision, findings=findings)
+    return PolicyResult(
+        decision=decision, findings=findings, suppressions=_suppressions(raw.get("suppressions"))
+    )
+
+
+_SUPPRESSION_FIELDS = {"rule": str, "file": str, "line": int, "reason": str, "scope": str}
+
+
+def _suppressions(raw: Any) -> list[dict[str, Any]]:
+    """The applied suppressions (absent: none); each must be exactly the documented shape."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise PolicyEvaluationError("malformed policy result: suppressions is not a list")
+    out = []
+    for i, item in enumerate(raw):
+        where = f"suppressions[{i}]"
+        if not isinstance(item, Mapping):
+            raise PolicyEvaluationError(f"malformed policy result: {where} is not an object")
+        out.append({k: _field(item, k, kind, where) for k, kind in _SUPPRESSION_FIELDS.items()})
+        if not out[-1]["reason"].strip() or out[-1]["scope"] not in ("statement", "file"):
+            raise PolicyEvaluationError(f"malformed policy result: {where} reason/scope")
+    return out
