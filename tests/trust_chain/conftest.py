@@ -1,0 +1,104 @@
+"""A real sqlgate server on 127.0.0.1 with demo principals, on SQLite and on PostgreSQL.
+
+Keys are generated per test in tmp_path; tokens are random; each PostgreSQL test gets
+its own schema through ``?schema=`` on the session database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+from sqlgate.auth.identities import hash_token, new_token
+from sqlgate.config import (
+    ApprovalsConfig,
+    EnvironmentRules,
+    PrincipalConfig,
+    ServerConfig,
+)
+from sqlgate.rpc.server import RunningServer, create_server
+from sqlgate.trust.keys import Keyset
+
+ROLES: dict[str, dict[str, tuple[str, ...]]] = {
+    "alice": {"author": ("*",)},
+    "carol": {"author": ("staging",)},
+    "bob": {"approver": ("production", "staging")},
+    "sam": {"approver": ("staging",)},
+    "olga": {"operator": ("*",), "approver": ("*",)},
+    "ci-bot": {"ci": ("*",)},
+    "audrey": {"auditor": ("*",)},
+}
+
+
+@dataclasses.dataclass
+class Env:
+    running: RunningServer
+    tokens: dict[str, str]
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.running.port}"
+
+    def meta(self, who: str) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.tokens[who]}"),)
+
+
+def _pg_url(dsn: str) -> str:
+    parts = conninfo_to_dict(dsn)
+    return (
+        f"postgresql://{parts.get('user', 'postgres')}@{parts.get('host', '127.0.0.1')}:"
+        f"{parts.get('port', '5432')}/{parts['dbname']}?schema=t_{uuid.uuid4().hex[:10]}"
+    )
+
+
+def trust_config(tmp: Path, store: str, **approvals: object) -> tuple[ServerConfig, dict[str, str]]:
+    Keyset.generate(tmp / "keys")
+    tokens = {pid: new_token() for pid in ROLES}
+    principals = tuple(
+        PrincipalConfig(id=pid, tokens=(hash_token(tokens[pid]),), roles=roles)
+        for pid, roles in ROLES.items()
+    )
+    config = ServerConfig(
+        listen="127.0.0.1:0",
+        store=store,
+        keys=tmp / "keys",
+        principals=principals,
+        audit_checkpoint_every=2,
+        approvals=ApprovalsConfig(
+            environments={
+                "production": EnvironmentRules(approvers=1),
+                "staging": EnvironmentRules(approvers=1, break_glass_overrides_deny=True),
+            },
+            **approvals,  # type: ignore[arg-type]
+        ),
+    )
+    return config, tokens
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'sqlgate.db'}"
+    return _pg_url(request.getfixturevalue("pg_dsn"))
+
+
+@pytest.fixture
+def env(tmp_path: Path, store_url: str) -> Iterator[Env]:
+    config, tokens = trust_config(tmp_path, store_url)
+    running = create_server(config)
+    running.server.start()
+    try:
+        yield Env(running, tokens)
+    finally:
+        running.stop(None)
+
+
+@pytest.fixture
+def channel(env: Env) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(env.address) as ch:
+        yield ch
