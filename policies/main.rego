@@ -91,7 +91,7 @@ keyed contains [object.get(f, "statement", null), rule, object.get(f, "message",
 		object.union(
 			{
 				"rule": rule,
-				"level": scaled_level(rule, object.get(f, "statement", null)),
+				"level": level(rule),
 				"statement": object.get(f, "statement", null),
 				"message": object.get(f, "message", null),
 				"help": object.get(f, "help", null),
@@ -108,9 +108,8 @@ approver(f) := {"approver_role": f.approver_role} if {
 	f.approver_role != null
 } else := {}
 
-# Sorted by statement, rule, message: the same input always gives the same list. The
-# `sqlgate:ignore` comments are applied here, before the decision (suppress.rego).
-findings := [k[3] | some k in sort(keyed | suppression_keyed); not suppressed(k[3])]
+# Sorted by statement, rule, message: the same input always gives the same list.
+findings := [k[3] | some k in sort(keyed)]
 
 decision := "deny" if {
 	some f in findings
@@ -120,4 +119,4 @@ decision := "deny" if {
 	f.level == "approval"
 } else := "allow"
 
-result := {"decision": decision, "findings": findings, "suppressions": applied_suppressions}
+result := {"decision": decision, "findings": findings}
