@@ -119,6 +119,16 @@ class ApprovalsConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class TargetConfig:
+    """A database the server reads catalogs from: a read-only role's DSN, or the name of
+    the environment variable holding it (so the config file holds no password)."""
+
+    dsn: str | None = None
+    dsn_env: str | None = None
+    catalog_ttl_s: float = 300.0
+
+
+@dataclasses.dataclass(frozen=True)
 class ServerConfig:
     """Root of the configuration tree."""
 
@@ -134,6 +144,8 @@ class ServerConfig:
     principals: tuple[PrincipalConfig, ...] = ()
     approvals: ApprovalsConfig = dataclasses.field(default_factory=ApprovalsConfig)
     token_ttl_s: int = 300  # execution token lifetime; at most 900 (checked at start-up)
+    # Named targets whose catalog the server reads itself (sqlgate.targets).
+    targets: Mapping[str, TargetConfig] = dataclasses.field(default_factory=dict)
 
 
 _T = TypeVar("_T")
@@ -224,7 +236,30 @@ def _approvals(raw: Any, where: str) -> ApprovalsConfig:
 
 
 # Sections with their own parser (keyed by name, or holding nested mappings).
-_PARSERS: dict[str, Any] = {"principals": _principals, "approvals": _approvals}
+def _targets(raw: Any, where: str) -> dict[str, TargetConfig]:
+    """``targets: {<name>: {dsn | dsn_env, catalog_ttl_s}}``; exactly one of dsn, dsn_env."""
+    out: dict[str, TargetConfig] = {}
+    for name, body in _mapping(raw, where).items():
+        key = f"{where}.{name}"
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"{where}: target names must be non-empty strings")
+        fields = dict(_mapping(body, key))
+        dsns = {opt: fields.pop(opt, None) for opt in ("dsn", "dsn_env")}
+        for opt, value in dsns.items():
+            if value is not None and (not isinstance(value, str) or not value):
+                raise ConfigError(f"{key}.{opt}: expected a non-empty string")
+        target = dataclasses.replace(_build(TargetConfig, fields, key), **dsns)
+        if (target.dsn is None) == (target.dsn_env is None):
+            raise ConfigError(f"{key}: set exactly one of dsn or dsn_env")
+        out[name] = target
+    return out
+
+
+_PARSERS: dict[str, Any] = {
+    "principals": _principals,
+    "approvals": _approvals,
+    "targets": _targets,
+}
 
 
 def _build(cls: type[_T], raw: Any, where: str) -> _T:
