@@ -31,7 +31,14 @@ def both_ways(
     local = run_check(capsys, ["--local"], "--format", "json", *args)
     remote = run_check(capsys, ["--server", server_address], "--format", "json", *args)
     assert local[2] == remote[2] == ""
-    assert local[1] == remote[1], "--local and the server disagree"
+    signed = json.loads(remote[1])
+    # The server's answer is the local one plus exactly its signed verdict.
+    assert str(signed.pop("verdict_id")).startswith("vrd_")
+    assert signed.pop("verdict")["payloadType"] == "application/vnd.in-toto+json"
+    assert "verdict_id" not in json.loads(local[1])
+    assert json.dumps(signed, indent=2, ensure_ascii=False) + "\n" == local[1], (
+        "--local and the server disagree"
+    )
     assert local[0] == remote[0]
     return local[0], local[1]
 

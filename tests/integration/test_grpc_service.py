@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 
 import grpc
 import pytest
@@ -22,10 +23,15 @@ def stub(server_address: str) -> Iterator[review_pb2_grpc.ReviewServiceStub]:
         yield review_pb2_grpc.ReviewServiceStub(channel)
 
 
+def _meta() -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {os.environ['SQLGATE_TOKEN']}"),)
+
+
 def _check(address: str, migrations: list[MigrationInput], **kw: str) -> dict[str, object]:
     args = {"environment": "production", "target": "main-db", "dialect": "postgres"}
     args.update(kw)
-    return check_remote(address, migrations=migrations, timeout=30, **args)  # type: ignore[arg-type]
+    token = os.environ["SQLGATE_TOKEN"]
+    return check_remote(address, migrations=migrations, timeout=30, token=token, **args)  # type: ignore[arg-type]
 
 
 def test_check_allows_a_safe_migration(server_address: str) -> None:
@@ -54,7 +60,7 @@ def test_unspecified_dialect_is_invalid_argument(
         migrations=[review_pb2.Migration(path="a.sql", content=b"SELECT 1;")],
     )
     with pytest.raises(grpc.RpcError) as info:
-        stub.Check(request, timeout=30)
+        stub.Check(request, timeout=30, metadata=_meta())
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "dialect is required" in (info.value.details() or "")
 
@@ -66,7 +72,7 @@ def test_response_carries_enums(stub: review_pb2_grpc.ReviewServiceStub) -> None
         dialect=common_pb2.DIALECT_POSTGRES,
         migrations=[review_pb2.Migration(path="d.sql", content=b"\nDROP TABLE users;\n")],
     )
-    response = stub.Check(request, timeout=30)
+    response = stub.Check(request, timeout=30, metadata=_meta())
     assert response.decision == common_pb2.DECISION_NEEDS_APPROVAL
     drop = [f for f in response.findings if f.rule == "drop-table"]
     assert [(f.level, f.file, f.line, f.column) for f in drop] == [
@@ -74,10 +80,10 @@ def test_response_carries_enums(stub: review_pb2_grpc.ReviewServiceStub) -> None
     ]
 
 
-def test_get_verdict_is_not_implemented_yet(stub: review_pb2_grpc.ReviewServiceStub) -> None:
+def test_get_verdict_of_unknown_id_is_not_found(stub: review_pb2_grpc.ReviewServiceStub) -> None:
     with pytest.raises(grpc.RpcError) as info:
-        stub.GetVerdict(review_pb2.GetVerdictRequest(verdict_id="x"), timeout=30)
-    assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        stub.GetVerdict(review_pb2.GetVerdictRequest(verdict_id="x"), timeout=30, metadata=_meta())
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND
 
 
 def test_health_is_serving(server_address: str) -> None:
@@ -98,10 +104,14 @@ def test_reflection_lists_the_review_service(server_address: str) -> None:
     assert "grpc.health.v1.Health" in names
 
 
-def test_limits_from_config_are_enforced_and_server_keeps_serving() -> None:
-    config = ServerConfig(
-        listen="127.0.0.1:0",
-        limits=LimitsConfig(max_message_bytes=64 * 1024, max_files=2, max_nesting=3),
+def test_limits_from_config_are_enforced_and_server_keeps_serving(
+    trusted: Callable[[ServerConfig], ServerConfig],
+) -> None:
+    config = trusted(
+        ServerConfig(
+            listen="127.0.0.1:0",
+            limits=LimitsConfig(max_message_bytes=64 * 1024, max_files=2, max_nesting=3),
+        )
     )
     running = create_server(config)
     running.server.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from sqlgate.cli.dev_config import write_dev_config
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SQLGATE = [sys.executable, "-m", "sqlgate.cli.main"]
@@ -39,10 +41,11 @@ def _wait_serving(address: str, proc: subprocess.Popen[bytes], budget_s: float =
     raise AssertionError("server never reported SERVING")
 
 
-def test_serve_subprocess_check_and_sigterm() -> None:
+def test_serve_subprocess_check_and_sigterm(tmp_path: Path) -> None:
     address = f"127.0.0.1:{_free_port()}"
+    config, tokens = write_dev_config(tmp_path / "dev")
     proc = subprocess.Popen(
-        [*SQLGATE, "serve", "--listen", address],
+        [*SQLGATE, "serve", "--config", str(config), "--listen", address],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -66,6 +69,7 @@ def test_serve_subprocess_check_and_sigterm() -> None:
             text=True,
             check=False,
             timeout=120,
+            env={**os.environ, "SQLGATE_TOKEN": tokens["alice"]},
         )
         assert check.returncode == 3, check.stderr
         result = json.loads(check.stdout)
