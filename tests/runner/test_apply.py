@@ -5,8 +5,15 @@ from __future__ import annotations
 import psycopg
 import pytest
 from runner_db import Db
-from sqlgate_client.runner.errors import HistoryConflict, LockBusy, SqlFailed, UnsupportedSql
+from sqlgate_client.runner.errors import (
+    HistoryConflict,
+    LockBusy,
+    SqlFailed,
+    UnsupportedSql,
+    UsageError,
+)
 from sqlgate_client.runner.history import History
+from sqlgate_client.runner.migrations import Timeouts, duration_ms
 
 pytestmark = pytest.mark.postgres
 
@@ -141,6 +148,30 @@ def test_lock_timeout_is_set_per_transaction(db: Db) -> None:
         result = db.run(later)
     assert isinstance(result.error, SqlFailed)
     assert "lock timeout" in str(result.error)
+
+
+@pytest.mark.parametrize(
+    ("sidecar", "key"),
+    [
+        ("lock_timeout: 10min\n", "lock_timeout"),
+        ("lock_timeout: 0\n", "lock_timeout"),  # 0 = no limit at all
+        ("statement_timeout: 2h\n", "statement_timeout"),
+        ("lock_timeout: 1s\nstatement_timeout: 0\n", "statement_timeout"),
+    ],
+)
+def test_sidecar_may_not_loosen_timeouts(db: Db, sidecar: str, key: str) -> None:
+    path = db.write("V1__t.sql", "CREATE TABLE loose (id int);\n")
+    db.write("V1__t.sql.yaml", sidecar)
+    with pytest.raises(UsageError, match=f"{key} .* is weaker than the runner's") as info:
+        db.load(path)
+    assert info.value.exit_code == 2
+
+
+def test_sidecar_may_tighten_timeouts(db: Db) -> None:
+    path = db.write("V1__t.sql", "CREATE TABLE tight (id int);\n")
+    db.write("V1__t.sql.yaml", "lock_timeout: 5000ms\nstatement_timeout: 1min\n")
+    assert db.load(path)[0].timeouts == Timeouts("5000ms", "1min")
+    assert duration_ms("0") == float("inf") and duration_ms("2min") == 120_000
 
 
 def test_second_runner_is_refused_while_lock_held(db: Db) -> None:

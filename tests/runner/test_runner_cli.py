@@ -128,6 +128,20 @@ def test_changed_bytes_exit_13(setup: Setup, capsys: pytest.CaptureFixture[str])
     assert _nothing_ran(setup.db)
 
 
+def test_token_for_other_paths_exit_12_says_run_from_repo_root(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # check ran from the repository root and submitted db/V1__t.sql; the runner is
+    # started inside db/ and hashes the same bytes as V1__t.sql
+    setup.db.write("V1__t.sql", "CREATE TABLE t1 (id int);\n")
+    token = setup.token({"db/V1__t.sql": _digest("V1__t.sql")})
+    assert setup.apply(token, "V1__t.sql") == 12
+    err = capsys.readouterr().err
+    assert "covers the path(s) db/V1__t.sql but this run hashed V1__t.sql" in err
+    assert "same repository root" in err and "other bytes" not in err
+    assert _nothing_ran(setup.db)
+
+
 def test_history_conflict_exit_15_before_redemption(setup: Setup) -> None:
     first = setup.db.write("V1__t.sql", "CREATE TABLE t0 (id int);\n")
     assert setup.db.run(first).error is None  # applied earlier

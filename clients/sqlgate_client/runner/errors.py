@@ -5,10 +5,13 @@ runner names its own. Each error carries the process exit code a deploy pipeline
 branches on; the table is repeated in ``sqlgate-runner --help``.
 
     RunnerError ............... 1  unexpected runner failure
-    ├── UsageError ............ 2  bad arguments, unreadable files, malformed sidecar YAML
+    ├── UsageError ............ 2  bad arguments, unreadable files, malformed sidecar YAML,
+    │                              sidecar timeouts weaker than the runner's
     ├── BadSignature .......... 10 token signature invalid, unknown or revoked key
     ├── TokenExpiredError ..... 11 token expired or not yet valid
     ├── ContextMismatch ....... 12 environment / target / runner / verdict claim mismatch
+    │   └── PathMismatch ...... 12 the token's paths are not the paths this run hashed
+    │                              (runner not started from check's repository root)
     ├── DigestMismatchError ... 13 a file's sha256 is not one the token was issued for
     ├── RedeemRefused ......... 14 the server refused redemption (replayed or revoked token)
     ├── HistoryConflict ....... 15 an applied migration's bytes changed (Flyway validate)
@@ -45,6 +48,11 @@ class TokenExpiredError(RunnerError):
 
 class ContextMismatch(RunnerError):
     exit_code = 12
+
+
+class PathMismatch(ContextMismatch):
+    """The token names other file paths than the run's (same bytes or not): a wrong
+    working directory or file list, said plainly rather than as a digest mismatch."""
 
 
 class DigestMismatchError(RunnerError):
@@ -90,10 +98,12 @@ class DatabaseUnavailable(RunnerError):
 EXIT_CODE_TABLE = """exit codes:
   0  applied (or everything already applied)
   1  unexpected runner failure
-  2  usage: bad arguments, unreadable file, malformed sidecar YAML
+  2  usage: bad arguments, unreadable file, malformed sidecar YAML, sidecar timeouts
+     weaker than the runner's (--lock-timeout / --statement-timeout)
   10 token signature invalid, unknown or revoked key
   11 token expired or not yet valid
-  12 environment / target / runner / verdict claim mismatch
+  12 environment / target / runner / verdict claim mismatch, or the token's paths are
+     not this run's (run from the repository root `sqlgate check` ran in)
   13 a file's sha256 is not one the token was issued for
   14 redemption refused by the server (replayed or revoked token)
   15 history conflict: an applied migration's bytes changed

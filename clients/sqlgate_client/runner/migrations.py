@@ -8,6 +8,11 @@ alone. Explicit transaction control is handled one way only: a file that is exac
 ``BEGIN; ...; COMMIT;`` runs as that one transaction (the runner opens and commits
 it itself); any other BEGIN/COMMIT/ROLLBACK/SAVEPOINT is refused, because the
 runner's all-or-nothing and history guarantees would no longer hold.
+
+A ``<file>.yaml`` sidecar may set ``lock_timeout`` / ``statement_timeout`` for its file.
+The execution token binds the SQL bytes only, not the sidecar, so a sidecar may only
+*tighten* the runner's limits (``--lock-timeout`` / ``--statement-timeout``); a looser
+value, or ``0`` (no limit), is refused before anything runs.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ _GOLANG_MIGRATE = re.compile(r"^(\d+)_.+\.up\.sql$", re.IGNORECASE)
 _DURATION = re.compile(r"^\d+\s*(ms|s|min|h|d)?$")
 _TX_CONTROL = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE"}
 _NOT_IN_TX_FIRST = {"VACUUM", "CHECKPOINT"}
+_UNIT_MS = {"ms": 1, "s": 1_000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 StepKind = Literal["transaction", "alone", "batch"]
 
@@ -88,12 +94,37 @@ def _sidecar_timeouts(path: Path, defaults: Timeouts) -> Timeouts:
         return defaults
     if not isinstance(doc, dict):
         raise UsageError(f"{sidecar}: sidecar metadata must be a mapping")
-    lock = doc.get("lock_timeout", defaults.lock_timeout)
-    stmt = doc.get("statement_timeout", defaults.statement_timeout)
-    return Timeouts(
-        lock_timeout=check_duration(lock, f"{sidecar}: lock_timeout"),
-        statement_timeout=check_duration(stmt, f"{sidecar}: statement_timeout"),
+    lock = check_duration(
+        doc.get("lock_timeout", defaults.lock_timeout), f"{sidecar}: lock_timeout"
     )
+    stmt = check_duration(
+        doc.get("statement_timeout", defaults.statement_timeout), f"{sidecar}: statement_timeout"
+    )
+    _not_weaker(sidecar, "lock_timeout", lock, defaults.lock_timeout, "--lock-timeout")
+    _not_weaker(
+        sidecar, "statement_timeout", stmt, defaults.statement_timeout, "--statement-timeout"
+    )
+    return Timeouts(lock_timeout=lock, statement_timeout=stmt)
+
+
+def duration_ms(text: str) -> float:
+    """Milliseconds of a checked duration; ``0`` (PostgreSQL: no limit) is infinity."""
+    m = re.fullmatch(r"(\d+)\s*(ms|s|min|h|d)?", text.strip())
+    if m is None:
+        raise UsageError(f"{text!r} is not a duration like 500ms, 5s, 15min")
+    value = int(m.group(1)) * _UNIT_MS[m.group(2) or "ms"]
+    return float("inf") if value == 0 else float(value)
+
+
+def _not_weaker(sidecar: Path, key: str, value: str, default: str, flag: str) -> None:
+    """The sidecar is not covered by the token's digests (only the SQL bytes are), so an
+    unreviewed edit must not loosen a safety limit: it may only tighten the runner's."""
+    if duration_ms(value) > duration_ms(default):
+        raise UsageError(
+            f"{sidecar}: {key} {value!r} is weaker than the runner's {default!r}; sidecar "
+            "metadata is not bound to the execution token, so it may only tighten timeouts "
+            f"(raise the limit deliberately with {flag})"
+        )
 
 
 def load(path: str, defaults: Timeouts, *, server_version: int | None) -> Migration:

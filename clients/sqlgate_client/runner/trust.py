@@ -9,7 +9,9 @@ trusted on its own word.
 Token: ``sqlgate_client.trust.tokens.verify_token`` checks signature, claims and the
 implicit assertion. When it refuses, the runner only *classifies* the refusal to pick
 an exit code (a token genuinely issued for other bytes is 13, for another
-environment/target/runner 12); the token is refused either way.
+environment/target/runner 12, for other *paths* 12 with a message saying the runner
+must run from the repository root ``sqlgate check`` ran in); the token is refused
+either way.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlgate_client.runner.errors import (
     ContextMismatch,
     DigestMismatchError,
     KeysetChanged,
+    PathMismatch,
     TokenExpiredError,
     UsageError,
 )
@@ -114,7 +117,16 @@ def check_token(
             and claims.get("target") == target
             and claims.get("runner") == runner
         )
-        if same_context and claims.get("digests") != dict(digests):
+        token_digests = claims.get("digests")
+        if same_context and isinstance(token_digests, dict) and set(token_digests) != set(digests):
+            raise PathMismatch(
+                "execution token covers the path(s) "
+                f"{', '.join(sorted(token_digests)) or '(none)'} but this run hashed "
+                f"{', '.join(sorted(digests)) or '(none)'}; paths are compared exactly as "
+                "`sqlgate check` submitted them (relative to its working directory): run "
+                "sqlgate-runner from the same repository root with the same files"
+            ) from exc
+        if same_context and token_digests != dict(digests):
             raise DigestMismatchError(
                 f"execution token was issued for other bytes or files than these: {exc}"
             ) from exc
