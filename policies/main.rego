@@ -91,7 +91,7 @@ keyed contains [object.get(f, "statement", null), rule, object.get(f, "message",
 		object.union(
 			{
 				"rule": rule,
-				"level": level(rule),
+				"level": scaled_level(rule, object.get(f, "statement", null)),
 				"statement": object.get(f, "statement", null),
 				"message": object.get(f, "message", null),
 				"help": object.get(f, "help", null),
@@ -108,8 +108,9 @@ approver(f) := {"approver_role": f.approver_role} if {
 	f.approver_role != null
 } else := {}
 
-# Sorted by statement, rule, message: the same input always gives the same list.
-findings := [k[3] | some k in sort(keyed)]
+# Sorted by statement, rule, message: the same input always gives the same list. The
+# `sqlgate:ignore` comments are applied here, before the decision (suppress.rego).
+findings := [k[3] | some k in sort(keyed | suppression_keyed); not suppressed(k[3])]
 
 decision := "deny" if {
 	some f in findings
@@ -119,4 +120,4 @@ decision := "deny" if {
 	f.level == "approval"
 } else := "allow"
 
-result := {"decision": decision, "findings": findings}
+result := {"decision": decision, "findings": findings, "suppressions": applied_suppressions}

@@ -27,7 +27,7 @@ run(env, statements) := r if {
 }
 
 test_allow_when_nothing_fires if {
-	run("production", [index]) == {"decision": "allow", "findings": []}
+	run("production", [index]) == {"decision": "allow", "findings": [], "suppressions": []}
 }
 
 test_warn_only_is_allow if {

@@ -4,7 +4,8 @@ The dict is the public JSON shape of a check::
 
     {"decision": "allow"|"needs_approval"|"deny",
      "findings": [{"rule", "level", "file", "line", "column", "message", "help"}],
-     "statements": N, "policy_digest": "sha256:..."}
+     "statements": N, "policy_digest": "sha256:...",
+     "suppressions": [{"rule", "file", "line", "reason", "scope"}]}
 
 The server-side ``ReviewResult.to_json()`` produces the same dict for ``--local``;
 the integration tests compare the two byte for byte. An enum value this client does
@@ -61,6 +62,10 @@ def response_to_dict(response: review_pb2.CheckResponse) -> dict[str, Any]:
         "findings": [finding_to_dict(f) for f in response.findings],
         "statements": response.statements,
         "policy_digest": response.policy_digest,
+        "suppressions": [
+            {"rule": s.rule, "file": s.file, "line": s.line, "reason": s.reason, "scope": s.scope}
+            for s in response.suppressions
+        ],
     }
     if response.verdict_id:
         # The signed verdict, as a JSON object (the DSSE envelope the server returned).

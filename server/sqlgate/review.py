@@ -14,22 +14,26 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-import yaml
+from sqlgate_client.rollback import down_file_for
 
 from sqlgate.catalog.load import validate_catalog
+from sqlgate.catalog_facts import catalog_facts
 from sqlgate.errors import (
     CatalogError,
     InputError,
     LimitExceeded,
-    MetadataError,
     PolicyError,
 )
 from sqlgate.facts import derive
+from sqlgate.metadata import load_metadata
 from sqlgate.parse import Limits, SourceFile, parse_migrations
+from sqlgate.parse.source import decode
 from sqlgate.policy.engine import Engine, PolicyFinding
+from sqlgate.suppress import find_suppressions
 
 if TYPE_CHECKING:
     from sqlgate.config import LimitsConfig
+    from sqlgate.targets import TargetCatalogs
 
 INPUT_VERSION = 1
 DIALECTS = ("postgres", "mysql")
@@ -56,6 +60,8 @@ class ReviewRequest:
     variables: Mapping[str, str] = dataclasses.field(default_factory=dict)
     server_version: str | None = None
     catalog: bytes | None = None
+    # Down files that exist beside the migrations (CheckRequest.rollback_files).
+    rollback_files: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +102,7 @@ class ReviewResult:
             "findings": [f.to_json() for f in self.findings],
             "statements": self.statements,
             "policy_digest": self.policy_digest,
+            "suppressions": [dict(s) for s in self.suppressions],
         }
 
 
@@ -136,18 +143,8 @@ def _check_request(request: ReviewRequest, limits: Limits) -> None:
 
 
 def _metadata(m: MigrationFile) -> dict[str, Any]:
-    """The sidecar YAML as a mapping ({} without one); MetadataError if malformed."""
-    if not m.metadata:
-        return {}
-    try:
-        value = yaml.safe_load(m.metadata.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise MetadataError(f"sidecar metadata is not valid YAML: {exc}", file=m.path) from exc
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise MetadataError("sidecar metadata must be a mapping", file=m.path)
-    return value
+    """The sidecar or header metadata, validated ({} without one); MetadataError if bad."""
+    return load_metadata(m.path, decode(SourceFile(path=m.path, content=m.content)), m.metadata)
 
 
 def _catalog(raw: bytes | None) -> dict[str, Any] | None:
@@ -208,12 +205,31 @@ def build_policy_input(
     }
 
 
-def review(request: ReviewRequest, *, engine: Engine, limits: Limits | None = None) -> ReviewResult:
-    """Parse, derive facts, evaluate; InputError for bad input, deny on engine failure."""
+@dataclasses.dataclass(frozen=True)
+class PreparedInput:
+    """The policy input of one request and what the result needs from the parse."""
+
+    policy_input: dict[str, Any]
+    statement_count: int
+    files: list[tuple[str, str]]
+
+
+def prepare_input(
+    request: ReviewRequest, *, limits: Limits | None = None, catalogs: TargetCatalogs | None = None
+) -> PreparedInput:
+    """Parse, derive facts, read metadata and suppression comments: the policy input.
+
+    The catalog is the request's; without one, a configured target's (``catalogs``).
+    The server version is the request's; without one, the catalog's.
+    """
     limits = limits or Limits()
     _check_request(request, limits)
     metadata = [_metadata(m) for m in request.migrations]
     catalog = _catalog(request.catalog)
+    if catalog is None and catalogs is not None:
+        catalog = catalogs.catalog(request.target)
+    if not request.server_version and catalog and catalog.get("server_version"):
+        request = dataclasses.replace(request, server_version=str(catalog["server_version"]))
     parsed = parse_migrations(
         [SourceFile(path=m.path, content=m.content) for m in request.migrations],
         cast(Literal["postgres", "mysql"], request.dialect),
@@ -222,24 +238,60 @@ def review(request: ReviewRequest, *, engine: Engine, limits: Limits | None = No
     )
     derived = derive(parsed.statements, catalog=catalog, dialect=request.dialect)
     statements = [s.to_json() for s in derived.statements]
+    for doc, extra in zip(statements, catalog_facts(derived.statements, catalog), strict=True):
+        doc["facts"] = {**doc.get("facts", {}), **extra}
+    rollback_files = set(request.rollback_files)
     files = [
-        {"path": f.path, "sha256": f.sha256, "statements": f.statements, "metadata": md}
+        {
+            "path": f.path,
+            "sha256": f.sha256,
+            "statements": f.statements,
+            "metadata": md,
+            "down_file": down_file_for(f.path, rollback_files),
+        }
         for f, md in zip(parsed.files, metadata, strict=True)
+    ]
+    suppressions = [
+        d
+        for m in request.migrations
+        for d in find_suppressions(
+            m.path, decode(SourceFile(path=m.path, content=m.content)), derived.statements
+        )
     ]
     policy_input = build_policy_input(
         request, files=files, statements=statements, facts=derived.to_json(), catalog=catalog
     )
-    digests = [(f.path, f.sha256) for f in parsed.files]
+    policy_input["suppressions"] = suppressions
+    return PreparedInput(
+        policy_input=policy_input,
+        statement_count=parsed.statement_count,
+        files=[(f.path, f.sha256) for f in parsed.files],
+    )
+
+
+def review(
+    request: ReviewRequest,
+    *,
+    engine: Engine,
+    limits: Limits | None = None,
+    catalogs: TargetCatalogs | None = None,
+) -> ReviewResult:
+    """Prepare the input, evaluate; InputError for bad input, deny on engine failure."""
+    prepared = prepare_input(request, limits=limits, catalogs=catalogs)
+    policy_input, digests = prepared.policy_input, prepared.files
+    suppressions: list[dict[str, Any]] = []
     try:
         outcome = engine.evaluate(policy_input)
     except PolicyError as exc:  # engine failure or timeout: fail closed
         decision, findings = "deny", [_engine_error(exc)]
     else:
         decision, findings = outcome.decision, [_finding(f) for f in outcome.findings]
+        suppressions = list(outcome.suppressions)
     return ReviewResult(
         decision=decision,
         findings=findings,
-        statements=parsed.statement_count,
+        statements=prepared.statement_count,
         policy_digest=engine.policy_digest,
         files=digests,
+        suppressions=suppressions,
     )

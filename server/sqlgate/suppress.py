@@ -10,11 +10,12 @@ Syntax (one comment on its own line)::
     -- sqlgate:ignore rule-a, rule-b -- reason      (the whole next statement)
     -- sqlgate:ignore-file rule-a -- reason         (every statement of the file)
 
-Each entry: ``{"file", "line", "scope": "statement"|"file", "rules": [...],
+Each entry: ``{"anchor", "file", "line", "scope": "statement"|"file", "rules": [...],
 "reason": str, "statements": [index, ...], "error": str|null}``. ``statements`` holds
 every model statement of the covered SQL statement (an ALTER TABLE with several actions
 yields several); ``error`` says why the comment is malformed (no reason, no rule, no
-statement after it, inside a statement) and such an entry suppresses nothing.
+statement after it, inside a statement) and such an entry suppresses nothing; ``anchor``
+is the statement a finding about the comment itself points at.
 """
 
 from __future__ import annotations
@@ -50,6 +51,14 @@ def _spans(statements: Sequence[Statement]) -> list[tuple[int, int]]:
     return sorted({(s.line, s.end_line) for s in statements})
 
 
+def _anchor(statements: Sequence[Statement], line: int) -> int:
+    """The statement a finding about the comment points at: the next one, else the last."""
+    after = [s.index for s in statements if s.line > line]
+    if after:
+        return after[0]
+    return statements[-1].index if statements else 0
+
+
 def find_suppressions(
     path: str, text: str, statements: Sequence[Statement]
 ) -> list[dict[str, Any]]:
@@ -74,8 +83,10 @@ def find_suppressions(
                 error = "has no statement after it"
             else:
                 covered = [s.index for s in mine if s.line == after[0]]
+        anchor = covered[0] if covered else _anchor(mine, number)
         out.append(
             {
+                "anchor": anchor,
                 "file": path,
                 "line": number,
                 "scope": scope,

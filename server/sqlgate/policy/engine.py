@@ -7,7 +7,7 @@ not exactly the contract: a malformed result is a PolicyEvaluationError, never a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlgate.errors import PolicyEvaluationError
@@ -39,6 +39,8 @@ class PolicyResult:
 
     decision: str
     findings: list[PolicyFinding]
+    # Findings a ``sqlgate:ignore`` comment silenced: {rule, file, line, reason, scope}.
+    suppressions: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Engine(Protocol):
@@ -119,4 +121,26 @@ def parse_result(raw: Any) -> PolicyResult:
             f"inconsistent policy result: decision {decision!r} but findings call for "
             f"{expected_decision(findings)!r}"
         )
-    return PolicyResult(decision=decision, findings=findings)
+    return PolicyResult(
+        decision=decision, findings=findings, suppressions=_suppressions(raw.get("suppressions"))
+    )
+
+
+_SUPPRESSION_FIELDS = {"rule": str, "file": str, "line": int, "reason": str, "scope": str}
+
+
+def _suppressions(raw: Any) -> list[dict[str, Any]]:
+    """The applied suppressions (absent: none); each must be exactly the documented shape."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise PolicyEvaluationError("malformed policy result: suppressions is not a list")
+    out = []
+    for i, item in enumerate(raw):
+        where = f"suppressions[{i}]"
+        if not isinstance(item, Mapping):
+            raise PolicyEvaluationError(f"malformed policy result: {where} is not an object")
+        out.append({k: _field(item, k, kind, where) for k, kind in _SUPPRESSION_FIELDS.items()})
+        if not out[-1]["reason"].strip() or out[-1]["scope"] not in ("statement", "file"):
+            raise PolicyEvaluationError(f"malformed policy result: {where} reason/scope")
+    return out

@@ -41,6 +41,7 @@ def request_from_proto(message: review_pb2.CheckRequest) -> ReviewRequest:
         variables=dict(message.variables),
         server_version=message.server_version or None,
         catalog=message.catalog or None,
+        rollback_files=tuple(message.rollback_files),
     )
 
 
@@ -62,4 +63,10 @@ def result_to_proto(result: ReviewResult) -> review_pb2.CheckResponse:
         findings=[_finding_to_proto(f) for f in result.findings],
         statements=result.statements,
         policy_digest=result.policy_digest,
+        suppressions=[
+            review_pb2.Suppression(
+                rule=s["rule"], file=s["file"], line=s["line"], reason=s["reason"], scope=s["scope"]
+            )
+            for s in result.suppressions
+        ],
     )

@@ -1,0 +1,34 @@
+# METADATA
+# title: sqlgate table-size scaling
+# description: >-
+#   With a catalog, a lock or index rule on a small table (policy data: size.yaml) is
+#   lowered to warn: the lock is held for milliseconds. Without a catalog, or when the
+#   table's size is unknown, the level is the environment's (never lowered). Destructive
+#   gates are never scaled.
+package sqlgate.main
+
+import rego.v1
+
+size_config := object.get(data, ["sqlgate", "config", "size"], {})
+
+small_limits := object.get(size_config, "small", {})
+
+# Statement i targets a table known to be below both small-table thresholds.
+small_table(i) if {
+	some s in input.statements
+	s.index == i
+	rows := object.get(s, ["facts", "table_rows"], null)
+	bytes := object.get(s, ["facts", "table_bytes"], null)
+	is_number(rows)
+	is_number(bytes)
+	rows < object.get(small_limits, "max_rows", 0)
+	bytes < object.get(small_limits, "max_bytes", 0)
+}
+
+# The level of `rule` for a finding on statement i: warn on a small table for the rules
+# size.yaml lists, the environment's level otherwise.
+scaled_level(rule, i) := "warn" if {
+	not destructive[rule]
+	rule in object.get(size_config, "small_table_rules", [])
+	small_table(i)
+} else := level(rule)
