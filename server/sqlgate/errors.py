@@ -19,6 +19,7 @@ The gRPC layer maps the branches to status codes and the CLI to exit codes
     │   ├── MetadataError ........ a migration's sidecar/header metadata is malformed
     │   └── CatalogError ......... a live schema cannot be read, or a catalog file is malformed
     ├── ConfigError .............. FAILED_PRECONDITION at start-up: bad server config
+    ├── ParseWorkerError ......... a parse worker process died or the pool is closed (not reviewed)
     ├── PolicyError
     │   ├── PolicyLoadError ...... policies/ does not compile or its data is malformed
     │   └── PolicyEvaluationError  the engine failed; the verdict is deny
@@ -69,6 +70,10 @@ class EncodingError(InputError):
 
 class PlaceholderError(InputError):
     """A template placeholder has no value supplied for it."""
+
+
+class ParseWorkerError(SqlgateError):
+    """A parse worker process died (or the pool is closed): the set is not reviewed."""
 
 
 class MetadataError(InputError):

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 from sqlgate.errors import InputError, LimitExceeded
 from sqlgate.model import Delete, Statement, Transaction, Unknown, Update
+from sqlgate.parse.cache import FileParse, ParseCache, cache_key
 from sqlgate.parse.directives import batch_directive
 from sqlgate.parse.placeholders import expand
+from sqlgate.parse.placeholders import names as placeholder_names
+from sqlgate.parse.pool import ParsePool
 from sqlgate.parse.source import FileInfo, Limits, ParsedSet, SourceFile, decode, sha256_hex
 from sqlgate.parse.split import Segment, split
 
@@ -24,7 +27,17 @@ from sqlgate.parse.split import Segment, split
 # those into explicit results (pglast model or `unknown`), so the warnings are noise.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
-__all__ = ["FileInfo", "Limits", "ParsedSet", "SourceFile", "parse_migrations"]
+__all__ = [
+    "FileInfo",
+    "FileParse",
+    "Limits",
+    "ParseCache",
+    "ParsePool",
+    "ParsedSet",
+    "SourceFile",
+    "parse_file",
+    "parse_migrations",
+]
 
 
 def parse_migrations(
@@ -33,33 +46,131 @@ def parse_migrations(
     *,
     variables: Mapping[str, str] | None = None,
     limits: Limits = Limits(),  # noqa: B008 - immutable frozen dataclass
+    cache: ParseCache | None = None,
+    pool: ParsePool | None = None,
 ) -> ParsedSet:
-    """Statements of ``files`` (kept in the order given), with ``index`` set across the set."""
+    """Statements of ``files`` (kept in the order given), with ``index`` set across the set.
+
+    ``cache`` skips files whose bytes were already parsed (see ``cache.py``); ``pool``
+    parses the rest on other cores when the set is big enough (see ``pool.py``). Either
+    way the result, and the first error raised in file order, are those of a plain parse.
+    """
     if dialect not in ("postgres", "mysql"):
         raise InputError(f"unsupported dialect {dialect!r} (postgres or mysql)")
     _check_sizes(files, limits)
     statements: list[Statement] = []
     infos: list[FileInfo] = []
     count = 0
-    for file in files:
-        text = expand(decode(file), variables, path=file.path)
-        segments = split(text, dialect)
-        for seg in segments:
-            if seg.depth > limits.max_nesting:
-                raise LimitExceeded(
-                    f"line {seg.line}: nesting depth {seg.depth} exceeds {limits.max_nesting}",
-                    file=file.path,
-                )
-        count += len(segments)
+    outcomes = _outcomes(
+        files, dialect, variables=variables, max_nesting=limits.max_nesting, cache=cache, pool=pool
+    )
+    for file, parsed in zip(files, outcomes, strict=True):
+        _check_nesting(parsed, limits.max_nesting, file.path)
+        count += parsed.segments
         if count > limits.max_statements:
             raise LimitExceeded(
                 f"more than {limits.max_statements} statements in the set", file=file.path
             )
-        built = _build_file(file.path, text, segments, dialect)
-        for s in _mark_transactions(built):
-            statements.append(dataclasses.replace(s, index=len(statements)))
-        infos.append(FileInfo(file.path, sha256_hex(file.content), len(segments)))
+        for s in parsed.statements:
+            statements.append(dataclasses.replace(s, index=len(statements), file=file.path))
+        infos.append(FileInfo(file.path, sha256_hex(file.content), parsed.segments))
     return ParsedSet(statements=statements, statement_count=count, files=infos)
+
+
+def parse_file(
+    path: str,
+    content: bytes,
+    dialect: str,
+    variables: Mapping[str, str] | None,
+    max_nesting: int,
+) -> FileParse:
+    """One file's statements (file-local index, transactions marked); the unit of caching."""
+    text = expand(decode(SourceFile(path, content)), variables, path=path)
+    segments = split(text, dialect)  # type: ignore[arg-type]
+    records: list[tuple[int, int]] = []
+    deepest = 0
+    for seg in segments:
+        if seg.depth > deepest:
+            deepest = seg.depth
+            records.append((seg.line, seg.depth))
+    parsed = FileParse((), len(segments), tuple(records))
+    _check_nesting(parsed, max_nesting, path)
+    built = _mark_transactions(_build_file(path, text, segments, dialect))
+    return FileParse(tuple(built), len(segments), tuple(records))
+
+
+def _check_nesting(parsed: FileParse, max_nesting: int, path: str) -> None:
+    for line, depth in parsed.depth_records:
+        if depth > max_nesting:
+            raise LimitExceeded(
+                f"line {line}: nesting depth {depth} exceeds {max_nesting}", file=path
+            )
+
+
+def _cache_key(file: SourceFile, dialect: str, variables: Mapping[str, str] | None) -> str | None:
+    """The file's cache key, or None when a placeholder has no value (the parse will say so)."""
+    text = decode(file)
+    used: dict[str, str] = {}
+    if "{" in text:
+        values = variables or {}
+        for name in placeholder_names(text):
+            if name not in values:
+                return None
+            used[name] = values[name]
+    return cache_key(file.content, dialect, used)
+
+
+def _outcomes(
+    files: Sequence[SourceFile],
+    dialect: str,
+    *,
+    variables: Mapping[str, str] | None,
+    max_nesting: int,
+    cache: ParseCache | None,
+    pool: ParsePool | None,
+) -> Iterator[FileParse]:
+    """Each file's FileParse in order; the first failing file (in order) raises its error."""
+    if cache is None and pool is None:
+        for f in files:
+            yield parse_file(f.path, f.content, dialect, variables, max_nesting)
+        return
+    keys: list[str | None] = []
+    found: list[FileParse | InputError | None] = []
+    for f in files:
+        try:
+            key = _cache_key(f, dialect, variables) if cache is not None else None
+        except InputError as exc:  # raised in order below, exactly where a parse would
+            keys.append(None)
+            found.append(exc)
+            continue
+        keys.append(key)
+        found.append(cache.get(key) if cache is not None and key is not None else None)
+    todo = [f for f, hit in zip(files, found, strict=True) if hit is None]
+    futures = (
+        pool.submit_all(todo, dialect, variables, max_nesting)
+        if pool is not None and pool.worth_it(todo)
+        else None
+    )
+    try:
+        n = 0
+        for f, key, earlier in zip(files, keys, found, strict=True):
+            if isinstance(earlier, InputError):
+                raise earlier
+            if earlier is not None:
+                yield earlier
+                continue
+            if futures is not None and pool is not None:
+                fresh = pool.result(futures[n])
+                n += 1
+            else:
+                fresh = parse_file(f.path, f.content, dialect, variables, max_nesting)
+            if cache is not None and key is not None:
+                cache.put(key, fresh)
+            yield fresh
+    finally:
+        if futures is not None:
+            for fut in futures:
+                fut.cancel()
 
 
 def _check_sizes(files: Sequence[SourceFile], limits: Limits) -> None:
