@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Demo: start a sqlgate server on a free 127.0.0.1 port (embedded Rego policies from
-# policies/), wait until its gRPC health check says SERVING, check examples/migrations
-# through it as text and as JSON, then stop the server. The check's exit code is
-# printed, not treated as a failure: the examples contain a risky change on purpose.
+# Demo: write a dev config (fresh keys, hashed API tokens, SQLite store) into a temp dir,
+# start a sqlgate server on a free 127.0.0.1 port, wait until its gRPC health check says
+# SERVING, check examples/migrations as alice (author), show the signed verdict id,
+# approve it as bob (approver), then stop the server. The check's exit code is printed,
+# not treated as a failure: the examples contain a risky change on purpose.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 PY=.venv/bin/python
 SQLGATE=.venv/bin/sqlgate
 
-# Hook for the next step of the trust chain: dev signing keys and a SQLite store will be
-# generated here (at run time, never committed) and passed to `sqlgate serve --config`.
-CONFIG_ARGS=()
+DEV_DIR=$(mktemp -d -t sqlgate-demo.XXXXXX)
+"$SQLGATE" dev-config --dir "$DEV_DIR" >/dev/null
+# shellcheck disable=SC1091
+set -a; . "$DEV_DIR/tokens.env"; set +a
+CONFIG_ARGS=(--config "$DEV_DIR/config.yaml")
 
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 ADDR="127.0.0.1:$PORT"
@@ -25,6 +28,7 @@ cleanup() {
     wait "$SERVER_PID" 2>/dev/null || true
   fi
   rm -f "$LOG"
+  rm -rf "$DEV_DIR"
 }
 trap cleanup EXIT
 
@@ -55,15 +59,23 @@ sys.exit("timed out waiting for SERVING")
 PYEOF
 
 echo
-echo "== sqlgate check --server $ADDR --env production examples/migrations"
+echo "== as alice: sqlgate check --server $ADDR --env production examples/migrations"
 set +e
-"$SQLGATE" check --server "$ADDR" --env production --target main-db examples/migrations
+SQLGATE_TOKEN=$SQLGATE_TOKEN_ALICE "$SQLGATE" check --server "$ADDR" --env production --target main-db examples/migrations
 code=$?
 echo "== exit code: $code (0 allow, 1 deny, 3 needs approval, 2 usage/input error)"
-echo
-echo "== the same check, --format json"
-"$SQLGATE" check --server "$ADDR" --env production --target main-db --format json examples/migrations
 set -e
+RESULT=$(SQLGATE_TOKEN=$SQLGATE_TOKEN_ALICE "$SQLGATE" check --server "$ADDR" --env production --target main-db --format json examples/migrations || true)
+VERDICT=$(printf '%s' "$RESULT" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["verdict_id"])')
+echo "== signed verdict: $VERDICT"
+echo
+echo "== as bob: sqlgate approve $VERDICT --reason ..."
+set +e
+SQLGATE_TOKEN=$SQLGATE_TOKEN_BOB "$SQLGATE" approve "$VERDICT" --server "$ADDR" --reason "reviewed: invoices is small, off-peak window"
+code=$?
+set -e
+echo "== approve exit code: $code"
+[ "$code" -eq 0 ] || { echo "approval did not yield an allowed verdict"; cat "$LOG"; exit 1; }
 
 echo
 echo "== stopping the server"
