@@ -200,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     sg, failures, sg_time = run_sqlgate(files)
     per, only_sg = compare(sq, sg)
     print(
-        f"{len(files)} files; sqlgate reviewed {len(sg)}, refused {sum(failures.values())} {dict(failures)}"
+        f"{len(files)} files; sqlgate reviewed {len(sg)}, "
+        f"refused {sum(failures.values())} {dict(failures)}"
     )
     print(f"{'squawk rule':45} {'both':>6} {'squawk':>7} {'sqlgate':>8}  sqlgate ids")
     total: Counter[str] = Counter()
@@ -216,11 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     for i in sorted(i for i in owners if owners[i] > 1):
         total["only_sqlgate"] += only_sg[i]
         print(
-            f"{'  (shared) ' + i:45} {'':6} {'':7} {only_sg[i]:8}  only-sqlgate, several Squawk rules"
+            f"{'  (shared) ' + i:45} {'':6} {'':7} {only_sg[i]:8}"
+            "  only-sqlgate, several Squawk rules"
         )
     print(f"{'TOTAL':45} {total['both']:6} {total['only_squawk']:7} {total['only_sqlgate']:8}")
     print(
-        f"wall time: squawk {sq_time:.2f} s, sqlgate {sg_time:.2f} s (ratio {sg_time / sq_time:.1f}x)"
+        f"wall time: squawk {sq_time:.2f} s, sqlgate {sg_time:.2f} s "
+        f"(ratio {sg_time / sq_time:.1f}x)"
     )
     if args.json:
         args.json.write_text(
