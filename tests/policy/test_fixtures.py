@@ -29,24 +29,21 @@ def _input(sql_file: Path) -> dict[str, Any]:
     content = sql_file.read_bytes()
     declared = DIALECT.match(content)
     dialect = declared.group(1).decode() if declared else "postgres"
-    parsed = parse.parse_migrations([parse.SourceFile(path=path, content=content)], dialect)
-    derived = facts.derive(parsed.statements, catalog=None, dialect=dialect)
-    doc = {
-        "version": 1,
-        "dialect": dialect,
-        "environment": "production",
-        "target": "fixtures",
-        "repo": None,
-        "commit": None,
-        "server_version": None,
-        "files": [
-            {"path": f.path, "sha256": f.sha256, "statements": f.statements, "metadata": {}}
-            for f in parsed.files
-        ],
-        "statements": [s.to_json() for s in derived.statements],
-        "facts": derived.to_json(),
-        "catalog": None,
-    }
+    # The review's own input builder: metadata headers, suppression comments and, when the
+    # rule folder has a catalog.json, the catalog facts go in exactly as in a real check.
+    from sqlgate.review import MigrationFile, ReviewRequest, prepare_input
+
+    catalog = sql_file.parent / "catalog.json"
+    request = ReviewRequest(
+        repo="",
+        commit="",
+        environment="production",
+        target="fixtures",
+        dialect=dialect,
+        migrations=[MigrationFile(path, content)],
+        catalog=catalog.read_bytes() if catalog.is_file() else None,
+    )
+    doc = prepare_input(request).policy_input
     VALIDATOR.validate(doc)
     return doc
 

@@ -1,0 +1,2 @@
+-- only new objects: dropping them is the rollback
+CREATE TABLE notes (id bigint PRIMARY KEY, body text);
