@@ -93,6 +93,7 @@ def build_request(
     server_version: str = "",
     catalog: bytes | None = None,
     author: str = "",
+    rollback_files: Sequence[str] = (),
 ) -> review_pb2.CheckRequest:
     """The CheckRequest for these inputs; InvalidRequest on an unknown dialect."""
     if dialect not in DIALECTS:
@@ -113,6 +114,7 @@ def build_request(
         server_version=server_version,
         catalog=catalog or b"",
         author=author,
+        rollback_files=list(rollback_files),
     )
 
 
@@ -136,6 +138,7 @@ def check_remote(
     catalog: bytes | None = None,
     max_message_bytes: int = 64 * 1024 * 1024,
     author: str = "",
+    rollback_files: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Ask the server at ``address`` to review ``migrations``; returns the result dict."""
     request = build_request(
@@ -149,6 +152,7 @@ def check_remote(
         server_version=server_version,
         catalog=catalog,
         author=author,
+        rollback_files=rollback_files,
     )
     options = [("grpc.max_send_message_length", max_message_bytes)]
     with grpc.insecure_channel(address, options=options) as channel:
@@ -179,6 +183,18 @@ def _map_rpc_error(address: str, exc: grpc.RpcError) -> CheckError:
 def token_from_env() -> str | None:
     """The API token from SQLGATE_TOKEN, if set (sent as ``authorization: Bearer``)."""
     return os.environ.get("SQLGATE_TOKEN") or None
+
+
+def find_rollback_files(files: Sequence[Path], *, base: Path | None = None) -> list[str]:
+    """Down files that exist beside ``files`` (sqlgate_client.rollback), as display paths."""
+    from sqlgate_client.rollback import down_candidates
+
+    found: list[str] = []
+    for path in files:
+        for candidate in down_candidates(path.as_posix()):
+            if Path(candidate).is_file():
+                found.append(display_path(Path(candidate), base))
+    return sorted(set(found))
 
 
 def server_from_env() -> str | None:
