@@ -10,6 +10,7 @@ events (``policy_load``, ``key_change``), so the log shows what decided and sign
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,14 +19,17 @@ from urllib.parse import urlsplit
 from sqlgate.audit.log import AuditLog
 from sqlgate.auth.identities import Identities
 from sqlgate.config import ServerConfig
-from sqlgate.parse import Limits
+from sqlgate.parse import Limits, ParseCache, ParsePool
 from sqlgate.policy.bundle import load_policy_set
 from sqlgate.policy.embedded import EmbeddedEngine
 from sqlgate.policy.engine import Engine
 from sqlgate.review import request_limits
 from sqlgate.roles import RoleRules
 from sqlgate.store import Store, open_store
+from sqlgate.targets import TargetCatalogs
 from sqlgate.trust.keys import Keyset
+
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -67,6 +71,12 @@ class App:
     identities: Identities
     limits: Limits
     clock: Callable[[], datetime] = utcnow
+    # Catalogs of the configured targets, read by the server (cached per target).
+    catalogs: TargetCatalogs | None = None
+    # One parse cache and one parse pool (workers start on the first big set) for the
+    # server's lifetime.
+    parse_cache: ParseCache = dataclasses.field(default_factory=ParseCache)
+    parse_pool: ParsePool | None = dataclasses.field(default_factory=ParsePool)
 
     @classmethod
     def build(
@@ -92,6 +102,7 @@ class App:
             roles=RoleRules(config.principals),
             identities=Identities(config.principals),
             limits=request_limits(config.limits),
+            catalogs=TargetCatalogs(config.targets),
             clock=clock,
         )
         audit.record(
@@ -115,7 +126,10 @@ class App:
         return self.clock()
 
     def close(self) -> None:
-        """Release the engine's workers and the store's connections."""
+        """Release the engine's workers, the parse pool and the store's connections."""
+        log.info("%s", self.parse_cache.stats().log_line())
+        if self.parse_pool is not None:
+            self.parse_pool.close()
         close = getattr(self.engine, "close", None)
         if callable(close):
             close()

@@ -26,7 +26,7 @@ from sqlgate.errors import (
 )
 from sqlgate.facts import derive
 from sqlgate.metadata import load_metadata
-from sqlgate.parse import Limits, SourceFile, parse_migrations
+from sqlgate.parse import Limits, ParseCache, ParsePool, SourceFile, parse_migrations
 from sqlgate.parse.source import decode
 from sqlgate.policy.engine import Engine, PolicyFinding
 from sqlgate.suppress import find_suppressions
@@ -215,12 +215,18 @@ class PreparedInput:
 
 
 def prepare_input(
-    request: ReviewRequest, *, limits: Limits | None = None, catalogs: TargetCatalogs | None = None
+    request: ReviewRequest,
+    *,
+    limits: Limits | None = None,
+    catalogs: TargetCatalogs | None = None,
+    cache: ParseCache | None = None,
+    pool: ParsePool | None = None,
 ) -> PreparedInput:
     """Parse, derive facts, read metadata and suppression comments: the policy input.
 
     The catalog is the request's; without one, a configured target's (``catalogs``).
-    The server version is the request's; without one, the catalog's.
+    The server version is the request's; without one, the catalog's. ``cache``/``pool``
+    make the parse cheaper, never different (see ``sqlgate.parse``).
     """
     limits = limits or Limits()
     _check_request(request, limits)
@@ -235,6 +241,8 @@ def prepare_input(
         cast(Literal["postgres", "mysql"], request.dialect),
         variables=dict(request.variables),
         limits=limits,
+        cache=cache,
+        pool=pool,
     )
     derived = derive(parsed.statements, catalog=catalog, dialect=request.dialect)
     statements = [s.to_json() for s in derived.statements]
@@ -275,9 +283,11 @@ def review(
     engine: Engine,
     limits: Limits | None = None,
     catalogs: TargetCatalogs | None = None,
+    cache: ParseCache | None = None,
+    pool: ParsePool | None = None,
 ) -> ReviewResult:
     """Prepare the input, evaluate; InputError for bad input, deny on engine failure."""
-    prepared = prepare_input(request, limits=limits, catalogs=catalogs)
+    prepared = prepare_input(request, limits=limits, catalogs=catalogs, cache=cache, pool=pool)
     policy_input, digests = prepared.policy_input, prepared.files
     suppressions: list[dict[str, Any]] = []
     try:

@@ -25,6 +25,7 @@ from sqlgate_client.check import (
     MigrationInput,
     ServerUnreachable,
     check_remote,
+    find_rollback_files,
     read_migrations,
     server_from_env,
     token_from_env,
@@ -65,7 +66,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--var", action="append", default=[], metavar="K=V", help="template placeholder value"
     )
-    p.add_argument("--server-version", default="", help="target server version, e.g. 16")
+    p.add_argument(
+        "--server-version",
+        "--pg-version",
+        default="",
+        dest="server_version",
+        help="target server version, e.g. 16 (default: the catalog's)",
+    )
+    p.add_argument(
+        "--catalog",
+        type=Path,
+        help="catalog JSON from `sqlgate catalog` (sent to the server with --server)",
+    )
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server")
     p.add_argument("--config", type=Path, help="server config for --local (policies, limits)")
     p.add_argument("--policies", type=Path, help="policies directory for --local")
@@ -82,11 +94,19 @@ def parse_vars(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _check_local(args: argparse.Namespace, migrations: list[MigrationInput]) -> dict[str, Any]:
+def _check_local(
+    args: argparse.Namespace,
+    migrations: list[MigrationInput],
+    catalog: bytes | None,
+    rollback_files: list[str],
+) -> dict[str, Any]:
     # Imported here so a remote check never loads the parser or the Rego engine.
     from sqlgate.config import load_config, with_overrides
+    from sqlgate.parse import ParsePool, SourceFile
+    from sqlgate.parse.pool import pays_off
     from sqlgate.review import MigrationFile, ReviewRequest, request_limits, review
     from sqlgate.rpc.server import load_engine
+    from sqlgate.targets import TargetCatalogs
 
     config = with_overrides(load_config(args.config), policies_dir=args.policies)
     request = ReviewRequest(
@@ -98,11 +118,23 @@ def _check_local(args: argparse.Namespace, migrations: list[MigrationInput]) -> 
         migrations=[MigrationFile(m.path, m.content, m.metadata) for m in migrations],
         variables=parse_vars(args.var),
         server_version=args.server_version or None,
+        catalog=catalog,
+        rollback_files=tuple(rollback_files),
     )
     engine = load_engine(config)
+    sources = [SourceFile(m.path, m.content) for m in migrations]
+    pool = ParsePool() if pays_off(sources) else None  # worth its start-up on big sets only
     try:
-        result = review(request, engine=engine, limits=request_limits(config.limits))
+        result = review(
+            request,
+            engine=engine,
+            limits=request_limits(config.limits),
+            pool=pool,
+            catalogs=TargetCatalogs(config.targets),
+        )
     finally:
+        if pool is not None:
+            pool.close()
         close = getattr(engine, "close", None)
         if callable(close):
             close()
@@ -126,8 +158,10 @@ def run(args: argparse.Namespace) -> int:
         variables = parse_vars(args.var)
         files = _collect(args.paths)
         migrations = read_migrations(files)
+        rollback_files = find_rollback_files(files)
+        catalog = _read_catalog(args.catalog)
         if args.local:
-            result = _check_local(args, migrations)
+            result = _check_local(args, migrations, catalog, rollback_files)
         else:
             result = check_remote(
                 address or "",
@@ -142,6 +176,8 @@ def run(args: argparse.Namespace) -> int:
                 server_version=args.server_version,
                 token=token_from_env(),
                 author=args.author,
+                catalog=catalog,
+                rollback_files=rollback_files,
             )
     except (InvalidRequest, ServerUnreachable) as exc:
         return _error(str(exc))
@@ -151,6 +187,16 @@ def run(args: argparse.Namespace) -> int:
     sources = {m.path: m.content.decode("utf-8", errors="replace") for m in migrations}
     sys.stdout.write(render(args.fmt, result, sources))
     return EXIT_BY_DECISION.get(str(result["decision"]), EXIT_DENY)
+
+
+def _read_catalog(path: Path | None) -> bytes | None:
+    """The catalog file's bytes (the server validates them); InvalidRequest if unreadable."""
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidRequest(f"{path}: cannot read catalog: {exc.strerror}") from exc
 
 
 def _collect(paths: Sequence[str]) -> list[Path]:

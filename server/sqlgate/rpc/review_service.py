@@ -65,7 +65,14 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
         app = self._app
         principal = current_principal()
         author, role = self._author(principal, request)
-        result = review(request_from_proto(request), engine=app.engine, limits=app.limits)
+        result = review(
+            request_from_proto(request),
+            engine=app.engine,
+            limits=app.limits,
+            cache=app.parse_cache,
+            pool=app.parse_pool,
+            catalogs=app.catalogs,
+        )
         findings = [f.to_json() for f in result.findings]
         record = issue(
             app,
