@@ -1,8 +1,10 @@
 """The runner's calls to the sqlgate server: GetKeys, IssueExecutionToken, RedeemToken,
 ReportExecution, each with the API token as ``authorization: Bearer`` metadata.
 
-gRPC failures become runner errors with their exit codes: a refused redemption is
-RedeemRefused (14), an unreachable or failing server is ServerUnavailable (17).
+gRPC failures become runner errors with their exit codes: a refused redemption (or
+token issuance) is RedeemRefused (14), except an issuance refused because the verdict
+is for another environment or target, which is ContextMismatch (12); an unreachable
+or failing server is ServerUnavailable (17).
 """
 
 from __future__ import annotations
@@ -19,7 +21,12 @@ from sqlgate_client.gen.sqlgate.v1 import (
     keys_pb2,
     keys_pb2_grpc,
 )
-from sqlgate_client.runner.errors import RedeemRefused, ServerUnavailable, UsageError
+from sqlgate_client.runner.errors import (
+    ContextMismatch,
+    RedeemRefused,
+    ServerUnavailable,
+    UsageError,
+)
 
 _REFUSALS = {
     grpc.StatusCode.FAILED_PRECONDITION,
@@ -29,6 +36,10 @@ _REFUSALS = {
     grpc.StatusCode.NOT_FOUND,
     grpc.StatusCode.UNAUTHENTICATED,
 }
+
+
+# IssueExecutionToken refusals that mean "wrong --env/--target", not "no token for you".
+_CONTEXT_REASONS = {"environment_mismatch", "target_mismatch"}
 
 
 class Remote:
@@ -96,6 +107,13 @@ class Remote:
         except grpc.RpcError as exc:
             code = exc.code() if isinstance(exc, grpc.Call) else None
             if code in _REFUSALS and isinstance(exc, grpc.Call):
+                details = exc.details() or ""
+                if details.split(":", 1)[0] in _CONTEXT_REASONS:
+                    raise ContextMismatch(
+                        f"the server refused a token for verdict {verdict_id}: {details} "
+                        f"(the verdict was reviewed for another environment or target than "
+                        f"--env {environment} --target {target})"
+                    ) from exc
                 raise RedeemRefused(
                     f"the server refused a token for verdict {verdict_id}: "
                     f"{code.name if code else ''}: {exc.details()}"

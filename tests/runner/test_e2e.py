@@ -1,0 +1,387 @@
+"""The whole path, end to end, with real parts only: ``sqlgate check`` and ``sqlgate
+approve`` (the CLIs, as subprocesses) against the project's server on 127.0.0.1, then
+``.venv/bin/sqlgate-runner apply --verdict ID`` (a subprocess: it asks for the token
+itself, pins the keys, verifies, redeems, applies, reports) against a real PostgreSQL
+database, one schema per test. Every test ends with the audit chain verified.
+
+Paths: check and the runner both run from the test's repository root (``repo``) and
+name the files ``db/V…sql``, so the digests they compute are under the same paths.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from live import RUNNER, Live, live_server
+from psycopg import sql
+from sqlgate_client.runner.remote import Remote
+
+pytestmark = pytest.mark.postgres
+BIN = Path(sys.executable).parent
+ENV, TARGET = "production", "main-db"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    with live_server(tmp_path_factory.mktemp("server")) as served:
+        yield served
+
+
+@dataclass
+class Repo:
+    """One test's repository root, target schema and runner state dir."""
+
+    live: Live
+    root: Path
+    dsn: str  # the target database, search_path = the test's schema
+    schema: str
+    conn: psycopg.Connection[tuple[Any, ...]]
+
+    def write(self, name: str, text: str) -> str:
+        path = self.root / "db" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return f"db/{name}"
+
+    def sql(self, query: str) -> Any:
+        row = self.conn.execute(query).fetchone()
+        return None if row is None else row[0]
+
+    def check(self, *paths: str, expect: int) -> str:
+        """``sqlgate check`` as alice; the verdict id (exit code asserted)."""
+        out = self._cli(
+            "alice",
+            "sqlgate",
+            "check",
+            "--server",
+            self.live.address,
+            "--env",
+            ENV,
+            "--target",
+            TARGET,
+            "--format",
+            "json",
+            *paths,
+        )
+        assert out.returncode == expect, out.stdout + out.stderr
+        return str(json.loads(out.stdout)["verdict_id"])
+
+    def approve(self, verdict_id: str) -> str:
+        """``sqlgate approve`` as bob (approver in production); the new allow verdict."""
+        out = self._cli(
+            "bob",
+            "sqlgate",
+            "approve",
+            verdict_id,
+            "--reason",
+            "reviewed: small table, off-peak",
+            "--server",
+            self.live.address,
+            "--json",
+        )
+        assert out.returncode == 0, out.stdout + out.stderr
+        result = json.loads(out.stdout)
+        assert result["decision"] == "allow"
+        return str(result["verdict_id"])
+
+    def reviewed(self, *paths: str) -> str:
+        """An allow verdict for ``paths`` (approving it if policy asks for that)."""
+        out = self._cli(
+            "alice",
+            "sqlgate",
+            "check",
+            "--server",
+            self.live.address,
+            "--env",
+            ENV,
+            "--target",
+            TARGET,
+            "--format",
+            "json",
+            *paths,
+        )
+        assert out.returncode in (0, 3), out.stdout + out.stderr
+        verdict_id = str(json.loads(out.stdout)["verdict_id"])
+        return verdict_id if out.returncode == 0 else self.approve(verdict_id)
+
+    def runner_args(self, *paths: str, verdict: str = "", token: str = "", **kw: str) -> list[str]:
+        auth = ["--verdict", verdict] if verdict else ["--token", token]
+        return [
+            str(BIN / "sqlgate-runner"),
+            "apply",
+            "--server",
+            self.live.address,
+            "--dsn",
+            kw.get("dsn", self.dsn),
+            "--env",
+            ENV,
+            "--target",
+            kw.get("target", TARGET),
+            "--runner-id",
+            RUNNER,
+            "--state-dir",
+            str(self.root / ".sqlgate-runner"),
+            "--history-table",
+            kw.get("history", f"{self.schema}.schema_history"),
+            *auth,
+            *paths,
+        ]
+
+    def run(self, *paths: str, **kw: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.runner_args(*paths, **kw),
+            cwd=self.root,
+            env=self.live.env(RUNNER),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    def _cli(self, who: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(BIN / args[0]), *args[1:]],
+            cwd=self.root,
+            env=self.live.env(who),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    def history(self) -> list[tuple[Any, ...]]:
+        return self.conn.execute(
+            f"SELECT version, path, success, statements_done, verdict_id, token_id, runner_id"
+            f" FROM {self.schema}.schema_history ORDER BY version"
+        ).fetchall()
+
+
+def _new_schema(dsn: str) -> tuple[str, str, psycopg.Connection[tuple[Any, ...]]]:
+    schema = f"e2e_{uuid.uuid4().hex[:10]}"
+    conn = psycopg.connect(dsn, autocommit=True)
+    conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    conn.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(schema)))
+    target = psycopg.conninfo.make_conninfo(dsn, options=f"-c search_path={schema}")
+    return schema, target, conn
+
+
+@pytest.fixture
+def repo(pg_dsn: str, live: Live, tmp_path: Path) -> Iterator[Repo]:
+    schema, target, conn = _new_schema(pg_dsn)
+    try:
+        yield Repo(live, tmp_path / "repo", target, schema, conn)
+    finally:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        conn.close()
+        live.assert_chain_ok()
+
+
+def _since(live: Live, start: int) -> list[Any]:
+    return [e for e in live.events() if e.sequence > start]
+
+
+def _last_sequence(live: Live) -> int:
+    events = live.events()
+    return events[-1].sequence if events else 0
+
+
+def test_checked_approved_applied_once_then_skipped(repo: Repo) -> None:
+    repo.conn.execute("CREATE TABLE orders (id bigint PRIMARY KEY, amount numeric(10,2))")
+    repo.conn.execute("INSERT INTO orders SELECT g, g / 3.0 FROM generate_series(1, 100) g")
+    path = repo.write(
+        "V1__amount.sql", "ALTER TABLE orders ALTER COLUMN amount TYPE numeric(20,2);\n"
+    )
+    start = _last_sequence(repo.live)
+
+    needs = repo.check(path, expect=3)  # policy: a type change needs an approval
+    approved = repo.approve(needs)
+    first = repo.run(path, verdict=approved)
+    assert first.returncode == 0, first.stderr
+    assert "applied     db/V1__amount.sql (1/1 statements)" in first.stdout
+    assert (
+        repo.sql(
+            "SELECT numeric_precision FROM information_schema.columns"
+            f" WHERE table_schema = '{repo.schema}' AND table_name = 'orders'"
+            " AND column_name = 'amount'"
+        )
+        == 20
+    )
+    [(version, hpath, ok, done, verdict_id, token_id, runner)] = repo.history()
+    assert (version, hpath, ok, done, verdict_id, runner) == ("1", path, True, 1, approved, RUNNER)
+
+    events = _since(repo.live, start)
+    kinds = [e.kind for e in events]
+    assert kinds == ["check", "approve", "token_issue", "token_redeem", "execution_report"]
+    assert [e.principal for e in events] == ["alice", "bob", RUNNER, RUNNER, RUNNER]
+    assert events[2].details["verdict_id"] == approved
+    assert events[2].details["jti"] == token_id  # issued, redeemed, reported: one token
+    assert events[3].details["claimed_jti"] == token_id == events[4].details["token_id"]
+    assert events[4].details["outcome"] == "succeeded"
+    assert f"reported as audit event {events[4].sequence}" in first.stdout
+
+    # a second run: already applied, nothing redeemed, executed or reported
+    second = repo.run(path, verdict=approved)
+    assert second.returncode == 0, second.stderr
+    assert "nothing to apply" in second.stdout
+    later = [e.kind for e in _since(repo.live, events[-1].sequence)]
+    assert "token_redeem" not in later and "execution_report" not in later
+    assert len(repo.history()) == 1
+
+
+def test_changed_byte_is_refused_13_nothing_executed(repo: Repo) -> None:
+    path = repo.write("V1__t.sql", "CREATE TABLE t1 (id bigint PRIMARY KEY);\n")
+    verdict = repo.reviewed(path)
+    repo.write("V1__t.sql", "CREATE TABLE t1 (id bigint PRIMARY KEY);\r\n")  # one byte more
+    start = _last_sequence(repo.live)
+    out = repo.run(path, verdict=verdict)
+    assert out.returncode == 13, out.stderr
+    assert "other bytes" in out.stderr
+    assert repo.sql("SELECT to_regclass('t1')") is None
+    assert repo.sql(f"SELECT to_regclass('{repo.schema}.schema_history')") is None
+    assert [e.kind for e in _since(repo.live, start)] == ["token_issue"]  # never redeemed
+
+
+def test_reused_token_is_refused_by_the_server_14(repo: Repo, pg_dsn: str) -> None:
+    path = repo.write("V1__t.sql", "CREATE TABLE t1 (id bigint PRIMARY KEY);\n")
+    verdict = repo.reviewed(path)
+    with Remote(repo.live.address, api_token=repo.live.tokens[RUNNER], timeout_s=30) as remote:
+        token = remote.issue_token(verdict, ENV, TARGET).token
+    # the token is used once, against a copy of the target (another schema) ...
+    other_schema, other_dsn, other = _new_schema(pg_dsn)
+    try:
+        used = repo.run(path, token=token, dsn=other_dsn, history=f"{other_schema}.schema_history")
+        assert used.returncode == 0, used.stderr
+        assert other.execute("SELECT to_regclass('t1') IS NOT NULL").fetchone() == (True,)
+    finally:
+        other.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(other_schema)))
+        other.close()
+    # ... and presented again: the server refuses the replay, nothing runs here
+    start = _last_sequence(repo.live)
+    again = repo.run(path, token=token)
+    assert again.returncode == 14, again.stderr
+    assert "FAILED_PRECONDITION: replay" in again.stderr
+    assert repo.sql("SELECT to_regclass('t1')") is None
+    [event] = _since(repo.live, start)
+    assert (event.kind, event.principal, event.details["reason"]) == (
+        "token_redeem_failed",
+        RUNNER,
+        "replay",
+    )
+
+
+def test_wrong_target_is_refused_12(repo: Repo) -> None:
+    path = repo.write("V1__t.sql", "CREATE TABLE t1 (id bigint PRIMARY KEY);\n")
+    verdict = repo.reviewed(path)
+    # asked for a token for another target: the server refuses to issue one
+    asked = repo.run(path, verdict=verdict, target="billing-db")
+    assert asked.returncode == 12, asked.stderr
+    assert "target_mismatch" in asked.stderr
+    # a genuine main-db token presented as billing-db: refused offline
+    with Remote(repo.live.address, api_token=repo.live.tokens[RUNNER], timeout_s=30) as remote:
+        token = remote.issue_token(verdict, ENV, TARGET).token
+    start = _last_sequence(repo.live)
+    presented = repo.run(path, token=token, target="billing-db")
+    assert presented.returncode == 12, presented.stderr
+    assert "target='main-db' (expected 'billing-db')" in presented.stderr
+    assert _since(repo.live, start) == []  # refused before any server call
+    assert repo.sql("SELECT to_regclass('t1')") is None
+
+
+def test_concurrent_index_is_applied_outside_a_transaction(repo: Repo) -> None:
+    repo.conn.execute("CREATE TABLE items (id bigint PRIMARY KEY, sku text)")
+    repo.conn.execute("INSERT INTO items SELECT g, 'sku' || g FROM generate_series(1, 1000) g")
+    path = repo.write("V1__idx.sql", "CREATE INDEX CONCURRENTLY items_sku ON items (sku);\n")
+    out = repo.run(path, verdict=repo.reviewed(path))
+    # PostgreSQL refuses CREATE INDEX CONCURRENTLY inside a transaction block: success
+    # (and a valid index) means the runner ran it on its own
+    assert out.returncode == 0, out.stderr
+    assert repo.sql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_sku'::regclass")
+    assert repo.history()[0][2:4] == (True, 1)
+
+
+def test_failing_middle_statement_rolls_back_and_is_reported_failed(repo: Repo) -> None:
+    path = repo.write(
+        "V1__three.sql",
+        "CREATE TABLE f1 (id bigint PRIMARY KEY);\n"
+        "INSERT INTO f1 VALUES (1), (1);\n"
+        "CREATE TABLE f2 (id bigint);\n",
+    )
+    verdict = repo.reviewed(path)
+    start = _last_sequence(repo.live)
+    out = repo.run(path, verdict=verdict)
+    assert out.returncode == 20, out.stderr
+    assert "db/V1__three.sql:2" in out.stderr and "rolled back" in out.stderr
+    assert repo.sql("SELECT to_regclass('f1')") is None  # the first statement undone too
+    assert repo.sql("SELECT to_regclass('f2')") is None
+    [(_, _, ok, done, *_)] = repo.history()
+    assert (ok, done) == (False, 0)
+    events = _since(repo.live, start)
+    assert [e.kind for e in events] == ["token_issue", "token_redeem", "execution_report"]
+    assert events[-1].details["outcome"] == "failed"
+
+
+def test_batched_backfill_interrupted_by_sigint_then_resumed(repo: Repo) -> None:
+    rows = 100_000
+    repo.conn.execute("CREATE TABLE big (id bigint PRIMARY KEY, label text NOT NULL, n int)")
+    repo.conn.execute(f"INSERT INTO big SELECT g, 'row' || g, 0 FROM generate_series(1, {rows}) g")
+    path = repo.write(
+        "V1__backfill.sql",
+        "-- sqlgate:batch key=id size=5000 pause=50ms\n"
+        "UPDATE big SET n = n + 1 WHERE label IS NOT NULL;\n",
+    )
+    verdict = repo.reviewed(path)
+    start = _last_sequence(repo.live)
+    proc = subprocess.Popen(
+        repo.runner_args(path, verdict=verdict),
+        cwd=repo.root,
+        env=repo.live.env(RUNNER),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    seen: list[str] = []
+    for line in proc.stderr:  # progress lines; interrupt once two chunks committed
+        seen.append(line)
+        if " chunk 2: " in line:
+            proc.send_signal(signal.SIGINT)
+            break
+    rest_out, rest_err = proc.communicate(timeout=300)
+    assert proc.returncode == 21, "".join(seen) + rest_err
+    done = repo.sql("SELECT count(*) FROM big WHERE n = 1")
+    assert done % 5000 == 0 and 10_000 <= done < rows, done  # whole chunks only
+    assert repo.sql("SELECT count(*) FROM big WHERE n NOT IN (0, 1)") == 0
+    assert repo.history()[0][2] is False
+    assert "aborted" in rest_out or "interrupted" in rest_out
+
+    resumed = repo.run(path, verdict=verdict)  # a fresh token for the rest
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming after id=" in resumed.stderr
+    assert repo.sql("SELECT count(*) FROM big WHERE n = 1") == rows  # every row once
+    assert repo.sql("SELECT count(*) FROM big WHERE n <> 1") == 0
+    assert repo.history()[0][2:4] == (True, 1)
+
+    events = _since(repo.live, start)
+    assert [e.kind for e in events] == [
+        "token_issue",
+        "token_redeem",
+        "execution_report",
+        "token_issue",
+        "token_redeem",
+        "execution_report",
+    ]
+    assert [e.details["outcome"] for e in events if e.kind == "execution_report"] == [
+        "aborted",
+        "succeeded",
+    ]
+    assert events[1].details["claimed_jti"] != events[4].details["claimed_jti"]
