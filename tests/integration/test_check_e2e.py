@@ -1,7 +1,9 @@
 """`sqlgate check` end to end: every rule fixture through --local and a real server.
 
 bad.sql must make its rule fire and good.sql must not, and the JSON printed by the two
-paths must be identical, byte for byte.
+paths must be identical, byte for byte. A fixture is PostgreSQL unless its first line
+says ``-- dialect: mysql`` (the convention of tests/policy/test_fixtures.py, whose
+``DIALECT`` pattern is reused here).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+from policy.test_fixtures import DIALECT
 from sqlgate.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -43,6 +46,21 @@ def both_ways(
     return local[0], local[1]
 
 
+def fixture_dialect(sql_file: Path) -> str:
+    """The dialect a rule fixture declares on its first line (default postgres)."""
+    declared = DIALECT.match(sql_file.read_bytes())
+    return declared.group(1).decode() if declared else "postgres"
+
+
+def test_fixture_dialect_follows_the_first_line(tmp_path: Path) -> None:
+    mysql, pg, late = (tmp_path / n for n in ("m.sql", "p.sql", "l.sql"))
+    mysql.write_text("-- dialect: mysql\nALTER TABLE t ADD COLUMN c int;\n")
+    pg.write_text("ALTER TABLE t ADD COLUMN c int;\n")
+    late.write_text("SELECT 1;\n-- dialect: mysql\n")
+    assert [fixture_dialect(f) for f in (mysql, pg, late)] == ["mysql", "postgres", "postgres"]
+    assert any(fixture_dialect(d / "bad.sql") == "mysql" for d in RULE_DIRS)
+
+
 def test_every_rule_folder_is_covered() -> None:
     assert len(RULE_DIRS) >= 10
     for d in RULE_DIRS:
@@ -54,11 +72,16 @@ def test_rule_fires_on_bad_and_not_on_good(
     rule_dir: Path, capsys: pytest.CaptureFixture[str], server_address: str
 ) -> None:
     rule = rule_dir.name
-    code, out = both_ways(capsys, server_address, str(rule_dir / "bad.sql"))
+    bad_sql, good_sql = rule_dir / "bad.sql", rule_dir / "good.sql"
+    dialect = fixture_dialect(bad_sql)
+    assert fixture_dialect(good_sql) == dialect, "bad.sql and good.sql declare different dialects"
+    catalog = rule_dir / "catalog.json"  # catalog rules: the fixture's catalog goes along
+    extra = ["--catalog", str(catalog)] if catalog.is_file() else []
+    code, out = both_ways(capsys, server_address, str(bad_sql), "--dialect", dialect, *extra)
     bad = json.loads(out)
     assert rule in {f["rule"] for f in bad["findings"]}, bad
     assert code == {"allow": 0, "deny": 1, "needs_approval": 3}[bad["decision"]]
-    _, out = both_ways(capsys, server_address, str(rule_dir / "good.sql"))
+    _, out = both_ways(capsys, server_address, str(good_sql), "--dialect", dialect, *extra)
     good = json.loads(out)
     assert rule not in {f["rule"] for f in good["findings"]}, good
 
