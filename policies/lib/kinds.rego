@@ -12,3 +12,11 @@ by_kind[k] contains s if {
 	some s in input.statements
 	k := s.kind
 }
+
+# The transaction boundaries (BEGIN, COMMIT, ROLLBACK) as [file, index, action], sorted: each
+# file's boundaries are adjacent and in statement order, so the transaction rules compare
+# neighbours (linear) instead of pairing every BEGIN with every other statement.
+transaction_bounds := sort([[s.file, s.index, s.action] |
+	some s in by_kind.transaction
+	s.action in {"begin", "commit", "rollback"}
+])

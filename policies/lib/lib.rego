@@ -57,20 +57,17 @@ pg_version_text := sprintf("%v", [pg_major]) if pg_major else := "unknown"
 # Every column definition with a type: CREATE TABLE columns, ADD COLUMN, ALTER COLUMN TYPE.
 # Each is {statement, table, column, type (lower-case)}.
 typed_columns contains {"statement": s, "table": field(s, "table"), "column": c.name, "type": lower(c.type)} if {
-	some s in input.statements
-	s.kind == "create_table"
+	some s in by_kind.create_table
 	some c in object.get(s, "columns", [])
 	is_string(c.type)
 }
 
 typed_columns contains {"statement": s, "table": field(s, "table"), "column": s.column.name, "type": lower(s.column.type)} if {
-	some s in input.statements
-	s.kind == "add_column"
+	some s in by_kind.add_column
 	is_string(s.column.type)
 }
 
 typed_columns contains {"statement": s, "table": field(s, "table"), "column": field(s, "column"), "type": lower(s.type)} if {
-	some s in input.statements
-	s.kind == "alter_column_type"
+	some s in by_kind.alter_column_type
 	is_string(s.type)
 }
