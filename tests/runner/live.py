@@ -35,6 +35,14 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
 class Live:
     running: RunningServer
     tokens: dict[str, str]  # principal -> clear API token (test side only)
+    config: ServerConfig
+
+    def restart(self) -> None:
+        """Stop the server (runners now find nothing listening), then start a new
+        process-equivalent on the same store and keys, on a new port."""
+        self.running.stop(None)
+        self.running = create_server(self.config)
+        self.running.server.start()
 
     @property
     def address(self) -> str:
@@ -78,7 +86,8 @@ def live_server(tmp: Path) -> Iterator[Live]:
     )
     running = create_server(config)
     running.server.start()
+    live = Live(running, tokens, config)
     try:
-        yield Live(running, tokens)
+        yield live
     finally:
-        running.stop(None)
+        live.running.stop(None)

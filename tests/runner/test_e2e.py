@@ -385,3 +385,46 @@ def test_batched_backfill_interrupted_by_sigint_then_resumed(repo: Repo) -> None
         "succeeded",
     ]
     assert events[1].details["claimed_jti"] != events[4].details["claimed_jti"]
+
+
+def test_report_spooled_while_server_down_is_delivered_once_on_next_run(repo: Repo) -> None:
+    repo.conn.execute("CREATE TABLE big (id bigint PRIMARY KEY, label text NOT NULL, n int)")
+    repo.conn.execute("INSERT INTO big SELECT g, 'row' || g, 0 FROM generate_series(1, 4000) g")
+    path = repo.write(
+        "V1__backfill.sql",
+        "-- sqlgate:batch key=id size=1000 pause=300ms\n"
+        "UPDATE big SET n = n + 1 WHERE label IS NOT NULL;\n",
+    )
+    verdict = repo.reviewed(path)
+    start = _last_sequence(repo.live)
+    proc = subprocess.Popen(
+        repo.runner_args(path, verdict=verdict),
+        cwd=repo.root,
+        env=repo.live.env(RUNNER),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:  # redeemed and applying: take the server away
+        if " chunk 1: " in line:
+            repo.live.restart()  # stops it now; back (on another port) below
+            break
+    _out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err  # applied; only the report is pending
+    assert "spooled to" in err
+    [spooled] = (repo.root / ".sqlgate-runner" / "spool").glob("*.json")
+    report_id = json.loads(spooled.read_text())["report_id"]
+    assert repo.sql("SELECT count(*) FROM big WHERE n = 1") == 4000
+    by_runner = [e.kind for e in _since(repo.live, start) if e.principal == RUNNER]
+    assert by_runner == ["token_issue", "token_redeem"]  # (the restart logs its own start-up)
+
+    again = repo.run(path, verdict=verdict)  # the next run resends first
+    assert again.returncode == 0, again.stderr
+    assert f"delivered spooled report {report_id}" in again.stderr
+    assert "nothing to apply" in again.stdout
+    assert list((repo.root / ".sqlgate-runner" / "spool").glob("*.json")) == []
+    reports = [e for e in _since(repo.live, start) if e.kind == "execution_report"]
+    assert [(e.details["report_id"], e.details["outcome"]) for e in reports] == [
+        (report_id, "succeeded")
+    ]
