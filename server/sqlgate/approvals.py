@@ -106,6 +106,83 @@ def consume_break_glass(store: Store, verdict_id: str, now: datetime) -> Approva
     return store.consume_break_glass(live[0].approval_id, now)
 
 
+@dataclasses.dataclass(frozen=True)
+class GlassAtIssue:
+    """What token issuance must do about break-glass for one allowed verdict.
+
+    ``consume`` is the live break-glass approval the allow depends on (to be used up
+    with the token); ``refusal`` is ``(reason, message)`` when the allow depended on a
+    break-glass that is expired or already used, so the verdict is no longer allowed.
+    """
+
+    consume: ApprovalRecord | None = None
+    refusal: tuple[str, str] | None = None
+
+
+def break_glass_at_issue(
+    findings: Sequence[Mapping[str, Any]],
+    approvals: Sequence[ApprovalRecord],
+    *,
+    digests: Mapping[str, str],
+    rules: EnvironmentRules,
+    destructive_rules: Collection[str],
+    author: str,
+    now: datetime,
+) -> GlassAtIssue:
+    """Whether the verdict's allow rests on a break-glass approval, and if so which one.
+
+    Only approvals bound to the verdict's exact digests count. If the findings are
+    allowed without any break-glass, nothing is consumed; otherwise the allow needs a
+    live break-glass (single use: issuing the token consumes it), and an expired or used
+    one makes the verdict no longer allowed.
+    """
+    bound = [a for a in approvals if dict(a.digests) == dict(digests)]
+    glass = [a for a in bound if a.break_glass and a.role == "operator"]
+    if not glass:
+        return GlassAtIssue()
+    plain = [a for a in bound if not a.break_glass]
+    kw: dict[str, Any] = {
+        "rules": rules,
+        "destructive_rules": destructive_rules,
+        "author": author,
+        "now": now,
+    }
+    if decide(findings, plain, **kw).decision == "allow":
+        return GlassAtIssue()
+    live = live_break_glass(bound, now)
+    if live:
+        outcome = decide(findings, [*plain, live[0]], **kw)
+        if outcome.decision == "allow":
+            return GlassAtIssue(consume=live[0])
+        return GlassAtIssue(
+            refusal=(
+                "verdict_not_allowed",
+                f"re-evaluated at token time the verdict is {outcome.decision!r} "
+                f"({'; '.join(outcome.missing)})",
+            )
+        )
+    used = [a for a in glass if a.consumed_at is not None]
+    if used:
+        a = used[-1]
+        assert a.consumed_at is not None
+        return GlassAtIssue(
+            refusal=(
+                "break_glass_used",
+                f"break-glass approval {a.approval_id} by {a.principal} was already used "
+                f"for a token at {a.consumed_at.isoformat()} (single use); another run "
+                "needs a new break-glass approval",
+            )
+        )
+    a = glass[-1]
+    return GlassAtIssue(
+        refusal=(
+            "break_glass_expired",
+            f"break-glass approval {a.approval_id} by {a.principal} expired at "
+            f"{a.expires_at.isoformat()}; the verdict is no longer allowed without it",
+        )
+    )
+
+
 def approval_json(a: ApprovalRecord) -> dict[str, Any]:
     """An approval as it appears in a verdict predicate."""
     from sqlgate_client.trust.verdict import format_time

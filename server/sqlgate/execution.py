@@ -10,8 +10,11 @@ Checks, in order, are fail-closed:
 * issue: the caller holds ``runner`` in the environment; the verdict exists, is the
   latest of its chain, its stored DSSE envelope verifies under the server's own public
   keyset and says what the row says, its decision is ``allow`` (an approved change is
-  re-issued as an ``allow`` verdict superseding the ``needs_approval`` one), it has not
-  expired, and its environment and target equal the request's.
+  re-issued as an ``allow`` verdict superseding the ``needs_approval`` one), an allow
+  that rests on a break-glass approval still has it live (not expired, not used), it
+  has not expired, and its environment and target equal the request's. Then the
+  break-glass approval, if the allow rests on one, is consumed by one atomic
+  conditional UPDATE before the token is signed: one break-glass, at most one token.
 * redeem: the caller holds ``runner``; the token verifies (our code: signature, kid,
   every claim, and the context the runner recomputed: environment, target, the calling
   runner's id, the digests it sent); its verdict is still the latest of its chain; then
@@ -32,7 +35,9 @@ from typing import Any, Final, NoReturn, Protocol
 from sqlgate_client.trust.strictjson import loads_strict
 from sqlgate_client.trust.tokens import MAX_TTL_S
 
+from sqlgate.approvals import break_glass_at_issue, chain_approvals
 from sqlgate.audit.log import AuditLog
+from sqlgate.config import ApprovalsConfig
 from sqlgate.errors import (
     AlreadyRedeemed,
     ClaimError,
@@ -64,6 +69,8 @@ REASONS: Final[Mapping[str, str]] = {
     "verdict_not_allowed": "the verdict's decision is not allow (deny or needs approval)",
     "verdict_expired": "the verdict's validity ended",
     "verdict_invalid": "the stored verdict does not verify or disagrees with its record",
+    "break_glass_used": "the break-glass approval the allow rests on was already used",
+    "break_glass_expired": "the break-glass approval the allow rests on has expired",
     "environment_mismatch": "another environment than the verdict's/token's",
     "target_mismatch": "another target than the verdict's/token's",
     "runner_mismatch": "the token was issued to another runner",
@@ -136,6 +143,7 @@ class Execution:
         ttl_s: int = 300,
         clock: Callable[[], datetime] = _utcnow,
         leeway_s: int = 30,
+        approvals: ApprovalsConfig | None = None,
     ) -> None:
         if not 0 < ttl_s <= MAX_TTL_S:
             raise ValueError(f"token ttl must be between 1 and {MAX_TTL_S} s, got {ttl_s}")
@@ -146,6 +154,7 @@ class Execution:
         self.ttl_s = ttl_s
         self.clock = clock
         self.leeway_s = leeway_s
+        self.approvals = approvals or ApprovalsConfig()
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -212,16 +221,9 @@ class Execution:
         self._require_runner(kind, principal, environment, details)
         verdict = self._latest(kind, principal, verdict_id, details)
         now = self.clock()
-        try:
-            info = verify_verdict(verdict.envelope, self.keyset.public_keyset(), now=now)
-        except TokenExpired as exc:
-            self._refuse(
-                kind,
-                principal,
-                "verdict_expired",
-                f"verdict {verdict_id}: {exc}",
-                details,
-                cause=exc,
+        try:  # signature and content now; expiry below, after the break-glass check
+            info = verify_verdict(
+                verdict.envelope, self.keyset.public_keyset(), now=verdict.created_at
             )
         except TrustError as exc:
             self._refuse(
@@ -251,12 +253,25 @@ class Execution:
                 "re-issued) verdict can be executed",
                 {**details, "decision": info.decision},
             )
-        if now >= verdict.expires_at:
+        glass = break_glass_at_issue(
+            info.findings,
+            chain_approvals(self.store, verdict_id),
+            digests=info.digests,
+            rules=self.approvals.for_environment(info.environment),
+            destructive_rules=self.approvals.destructive_rules,
+            author=verdict.author,
+            now=now,
+        )
+        if glass.refusal is not None:
+            reason, message = glass.refusal
+            self._refuse(kind, principal, reason, f"verdict {verdict_id}: {message}", details)
+        expires_at = min(verdict.expires_at, info.expires_at)
+        if now >= expires_at:
             self._refuse(
                 kind,
                 principal,
                 "verdict_expired",
-                f"verdict {verdict_id} expired at {verdict.expires_at.isoformat()}",
+                f"verdict {verdict_id} expired at {expires_at.isoformat()}",
                 details,
             )
         for name, wanted, have in (
@@ -272,8 +287,26 @@ class Execution:
                     details,
                 )
         try:
+            signer = self.keyset.signer("token")
+        except KeyError_ as exc:
+            self._refuse(kind, principal, "no_signing_key", str(exc), details, cause=exc)
+        if glass.consume is not None:
+            details["break_glass_approval"] = glass.consume.approval_id
+            try:
+                self.store.consume_break_glass(glass.consume.approval_id, now)
+            except (Conflict, NotFound) as exc:  # lost a race to another issuer
+                self._refuse(
+                    kind,
+                    principal,
+                    "break_glass_used",
+                    f"verdict {verdict_id}: break-glass approval {glass.consume.approval_id} "
+                    f"could not be used: {exc}",
+                    details,
+                    cause=exc,
+                )
+        try:
             issued = sign_token(
-                self.keyset.signer("token"),
+                signer,
                 verdict_id=verdict_id,
                 digests=info.digests,
                 environment=environment,
@@ -303,7 +336,7 @@ class Execution:
                 "jti": issued.jti,
                 "runner": principal.id,
                 "expires_at": issued.exp.isoformat(),
-                "key_id": self.keyset.signer("token").key_id,
+                "key_id": signer.key_id,
             },
         )
         return issued

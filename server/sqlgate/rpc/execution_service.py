@@ -22,6 +22,8 @@ verdict_superseded     FAILED_PRECONDITION  a newer verdict supersedes it
 verdict_not_allowed    FAILED_PRECONDITION  deny or needs_approval
 verdict_expired        FAILED_PRECONDITION  verdict past its expiry
 verdict_invalid        FAILED_PRECONDITION  stored verdict does not verify / disagrees
+break_glass_used       FAILED_PRECONDITION  the allow's break-glass already gave a token
+break_glass_expired    FAILED_PRECONDITION  the allow's break-glass approval expired
 not_redeemed           FAILED_PRECONDITION  report for a token this runner did not redeem
 no_signing_key         FAILED_PRECONDITION  the server has no active token key
 verdict_not_found      NOT_FOUND            no such verdict
@@ -73,6 +75,8 @@ STATUS: Final[dict[str, grpc.StatusCode]] = {
     "verdict_not_allowed": grpc.StatusCode.FAILED_PRECONDITION,
     "verdict_expired": grpc.StatusCode.FAILED_PRECONDITION,
     "verdict_invalid": grpc.StatusCode.FAILED_PRECONDITION,
+    "break_glass_used": grpc.StatusCode.FAILED_PRECONDITION,
+    "break_glass_expired": grpc.StatusCode.FAILED_PRECONDITION,
     "not_redeemed": grpc.StatusCode.FAILED_PRECONDITION,
     "no_signing_key": grpc.StatusCode.FAILED_PRECONDITION,
     "verdict_not_found": grpc.StatusCode.NOT_FOUND,
@@ -101,6 +105,7 @@ def execution_for(app: App) -> Execution:
         lambda principal, role, env: app.roles.holds(principal.id, role, env),
         ttl_s=ttl_s,
         clock=app.clock,
+        approvals=app.config.approvals,
     )
 
 
