@@ -2,7 +2,8 @@
 
 Asks the server (``--server``, else SQLGATE_SERVER, else 127.0.0.1:50051) for a
 single-use token for an allowed verdict, authenticating with the API token in
-SQLGATE_TOKEN (the caller must hold ``runner`` in E). Prints the token alone on stdout
+SQLGATE_TOKEN and/or a client certificate (``--tls-cert/--tls-key``, mTLS; the server's
+CA with ``--tls-ca``); the caller must hold ``runner`` in E. Prints the token alone on stdout
 so it can be captured; the token id and expiry go to stderr. A refusal prints the
 server's reason and exits 1.
 """
@@ -14,6 +15,12 @@ import sys
 
 from sqlgate_client.check import server_from_env, token_from_env
 from sqlgate_client.execution import CallRefused, ExecutionClient
+from sqlgate_client.tls import (
+    TlsOptionError,
+    add_tls_arguments,
+    credentials_from_args,
+    has_client_cert,
+)
 
 from sqlgate.cli.main import EXIT_DENY, EXIT_OK, EXIT_USAGE
 from sqlgate.config import DEFAULT_LISTEN
@@ -30,16 +37,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--target", required=True, help="database target the token is for")
     parser.add_argument("--server", help="sqlgate server address (default: SQLGATE_SERVER)")
     parser.add_argument("--timeout", type=float, default=30.0, help="call timeout in seconds")
+    add_tls_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     api_token = token_from_env()
-    if not api_token:
-        print("sqlgate: error: set SQLGATE_TOKEN to your API token", file=sys.stderr)
+    if not api_token and not has_client_cert(args):
+        print(
+            "sqlgate: error: set SQLGATE_TOKEN to your API token or give a client "
+            "certificate (--tls-cert/--tls-key)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        credentials = credentials_from_args(args)
+    except TlsOptionError as exc:
+        print(f"sqlgate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     address = args.server or server_from_env() or DEFAULT_LISTEN
-    with ExecutionClient(address, api_token=api_token, timeout_s=args.timeout) as client:
+    with ExecutionClient(
+        address, api_token=api_token, timeout_s=args.timeout, credentials=credentials
+    ) as client:
         try:
             issued = client.issue_token(args.verdict_id, args.env, args.target)
         except CallRefused as exc:
