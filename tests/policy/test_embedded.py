@@ -11,6 +11,7 @@ from sqlgate.policy.bundle import PolicySet, load_policy_set
 from sqlgate.policy.embedded import EmbeddedEngine
 from sqlgate.policy.engine import PolicyFinding, PolicyResult, parse_result
 
+from .conftest import POLICIES
 from .inputs import policy_input, stmt
 
 
@@ -177,7 +178,11 @@ def test_tests_are_kept_apart(policy_set: PolicySet) -> None:
     assert policy_set.tests
     assert all(m.path.endswith("_test.rego") for m in policy_set.tests)
     assert not any(m.path.endswith("_test.rego") for m in policy_set.modules)
-    assert policy_set.data_files == ("data/levels.yaml",)
+    on_disk = sorted(
+        str(f.relative_to(POLICIES)) for f in (POLICIES / "data").iterdir() if f.suffix == ".yaml"
+    )
+    assert list(policy_set.data_files) == on_disk
+    assert "data/levels.yaml" in on_disk
     assert "defaults" in policy_set.data["sqlgate"]["config"]["levels"]
 
 

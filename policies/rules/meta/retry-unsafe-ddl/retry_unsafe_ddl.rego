@@ -12,6 +12,21 @@ import data.sqlgate.lib
 
 creates := {"create_table", "create_index", "add_column"}
 
+# Whether a statement runs with no transaction around it, so a failure after it leaves it
+# applied: outside an explicit BEGIN, and either it cannot run in a transaction at all
+# (CONCURRENTLY) or the executor does not wrap files (data/execution.yaml).
+wrapped := object.get(data, ["sqlgate", "config", "execution", "wraps_files_in_transaction"], true)
+
+unprotected(s) if {
+	s.in_transaction == false
+	object.get(s, "concurrently", false) == true
+}
+
+unprotected(s) if {
+	s.in_transaction == false
+	wrapped == false
+}
+
 drops := {"drop_table", "drop_index", "drop_column", "drop_view", "drop_constraint"}
 
 report contains {
@@ -25,7 +40,7 @@ report contains {
 	s.kind in creates
 	s.if_not_exists == false
 	object.get(s, "temporary", false) == false
-	s.in_transaction == false
+	unprotected(s)
 }
 
 report contains {
@@ -38,5 +53,5 @@ report contains {
 	some s in input.statements
 	s.kind in drops
 	s.if_exists == false
-	s.in_transaction == false
+	unprotected(s)
 }
