@@ -113,8 +113,27 @@ def test_convert_response() -> None:
         ],
         "statements": 2,
         "policy_digest": "sha256:00",
+        "suppressions": [],
     }
-    assert list(got) == ["decision", "findings", "statements", "policy_digest"]
+    assert list(got) == ["decision", "findings", "statements", "policy_digest", "suppressions"]
+
+
+def test_convert_response_suppressions() -> None:
+    response = _response(common_pb2.DECISION_ALLOW, common_pb2.LEVEL_WARN)
+    response.suppressions.append(
+        review_pb2.Suppression(
+            rule="drop-table", file="a.sql", line=3, reason="INC-1: dead", scope="statement"
+        )
+    )
+    assert response_to_dict(response)["suppressions"] == [
+        {
+            "rule": "drop-table",
+            "file": "a.sql",
+            "line": 3,
+            "reason": "INC-1: dead",
+            "scope": "statement",
+        }
+    ]
 
 
 @pytest.mark.parametrize(
