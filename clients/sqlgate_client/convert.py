@@ -3,7 +3,8 @@
 The dict is the public JSON shape of a check::
 
     {"decision": "allow"|"needs_approval"|"deny",
-     "findings": [{"rule", "level", "file", "line", "column", "message", "help"}],
+     "findings": [{"rule", "level", "file", "line", "column", "message", "help",
+                   "approver_role" (only when the finding names one)}],
      "statements": N, "policy_digest": "sha256:...",
      "suppressions": [{"rule", "file", "line", "reason", "scope"}]}
 
@@ -41,7 +42,7 @@ def finding_to_dict(finding: review_pb2.Finding) -> dict[str, Any]:
     level = LEVELS.get(finding.level)
     if level is None:
         raise ResponseError(f"finding {finding.rule!r} has an unknown level {finding.level}")
-    return {
+    out: dict[str, Any] = {
         "rule": finding.rule,
         "level": level,
         "file": finding.file,
@@ -50,6 +51,9 @@ def finding_to_dict(finding: review_pb2.Finding) -> dict[str, Any]:
         "message": finding.message,
         "help": finding.help,
     }
+    if finding.approver_role:
+        out["approver_role"] = finding.approver_role
+    return out
 
 
 def response_to_dict(response: review_pb2.CheckResponse) -> dict[str, Any]:

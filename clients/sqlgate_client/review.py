@@ -41,7 +41,7 @@ def approve_remote(
     token: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
 ) -> dict[str, Any]:
-    """Approve ``verdict_id``; returns the new verdict's id, decision and envelope."""
+    """Approve ``verdict_id``; the new verdict's id, decision, envelope and ``missing``."""
     request = review_pb2.ApproveRequest(
         verdict_id=verdict_id, reason=reason, break_glass=break_glass
     )
@@ -51,7 +51,9 @@ def approve_remote(
             response = stub.Approve(request, timeout=timeout, metadata=_call_metadata(token))
         except grpc.RpcError as exc:
             raise _map_rpc_error(address, exc) from exc
-    return _verdict_dict(response.verdict_id, response.decision, response.verdict)
+    result = _verdict_dict(response.verdict_id, response.decision, response.verdict)
+    result["missing"] = list(response.missing)  # what the new verdict still needs
+    return result
 
 
 def get_verdict_remote(

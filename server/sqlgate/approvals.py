@@ -5,8 +5,12 @@ Per environment (``approvals.environments`` in config): an ``approval`` finding 
 from a destructive gate (``approvals.destructive_rules``) needs a live break-glass
 approval (operator, written reason, not expired, not consumed) unless the environment
 turns that off; a ``deny`` finding stays a deny unless the environment lets break-glass
-override denies. A policy-engine failure is never overridable. The decision is always
-re-computed from the original findings and every approval on the chain.
+override denies. A policy-engine failure is never overridable. A finding that names an
+``approver_role`` R (e.g. ``security`` for privileged statements) needs an approval
+recorded with role R (Approve checks it is held in the verdict's environment) by someone
+other than the author; neither an ordinary approver nor break-glass stands in for it.
+The decision is always re-computed from the original findings and every approval on
+the chain.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from sqlgate.review import ENGINE_ERROR_RULE
 from sqlgate.store.base import ApprovalRecord, Store, VerdictRecord
 
 NEVER_OVERRIDABLE = frozenset({ENGINE_ERROR_RULE})
+# Roles an ordinary (not break-glass) Approve is recorded with, one approval per role held.
+APPROVAL_ROLES = ("approver", "security")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +44,16 @@ def live_break_glass(approvals: Sequence[ApprovalRecord], now: datetime) -> list
         for a in approvals
         if a.break_glass and a.consumed_at is None and a.expires_at > now and a.role == "operator"
     ]
+
+
+def _role_approved(
+    approvals: Sequence[ApprovalRecord], role: str, author: str, now: datetime
+) -> bool:
+    """Whether a live, non-break-glass approval was recorded with ``role`` by a non-author."""
+    return any(
+        not a.break_glass and a.role == role and a.principal != author and a.expires_at > now
+        for a in approvals
+    )
 
 
 def decide(
@@ -63,11 +79,20 @@ def decide(
     missing: list[str] = []
     for f in findings:
         rule, level = str(f.get("rule", "")), str(f.get("level", "deny"))
+        needs_role = f.get("approver_role")
         if level == "warn":
             continue
         if level != "approval":  # deny, or anything not understood
             if not (glass and rules.break_glass_overrides_deny and rule not in NEVER_OVERRIDABLE):
                 denied.append(rule)
+        elif needs_role is not None:
+            if not (isinstance(needs_role, str) and needs_role):
+                denied.append(rule)  # not understood: fail closed
+            elif not _role_approved(approvals, needs_role, author, now):
+                missing.append(
+                    f"{rule}: {needs_role} approval missing (a principal holding role "
+                    f"{needs_role!r} in this environment, not the author)"
+                )
         elif rule in destructive_rules and rules.destructive_break_glass:
             if not glass:
                 missing.append(f"{rule}: operator break-glass approval")

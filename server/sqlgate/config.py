@@ -26,7 +26,7 @@ from sqlgate.errors import ConfigError
 
 DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_STORE = "sqlite:///.sqlgate/sqlgate.db"
-ROLES = ("author", "ci", "approver", "operator", "runner", "auditor")
+ROLES = ("author", "ci", "approver", "security", "operator", "runner", "auditor")
 DEFAULT_DESTRUCTIVE_RULES = (
     "drop-table",
     "drop-column",

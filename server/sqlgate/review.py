@@ -73,9 +73,12 @@ class Finding:
     column: int
     message: str
     help: str
+    # The role whose approval this finding needs (e.g. "security"); None: any approver.
+    approver_role: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """The public finding dict; ``approver_role`` only when set (as the client does)."""
+        out: dict[str, Any] = {
             "rule": self.rule,
             "level": self.level,
             "file": self.file,
@@ -84,6 +87,9 @@ class Finding:
             "message": self.message,
             "help": self.help,
         }
+        if self.approver_role:
+            out["approver_role"] = self.approver_role
+        return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,6 +172,7 @@ def _finding(f: PolicyFinding) -> Finding:
         column=f.column,
         message=f.message,
         help=f.help,
+        approver_role=f.approver_role or None,
     )
 
 

@@ -5,6 +5,7 @@
         ^
       help: rename it first and drop it in a later release
 
+(a finding that names an approver role adds ``  needs approval by: security``),
 followed by one summary line with the decision.
 """
 
@@ -48,6 +49,8 @@ def render_finding(finding: Mapping[str, Any], sources: Mapping[str, str]) -> li
         out.append(f"    {_marker(source, column or 1)}")
     if finding.get("help"):
         out.append(f"  help: {finding['help']}")
+    if finding.get("approver_role"):
+        out.append(f"  needs approval by: {finding['approver_role']}")
     return out
 
 

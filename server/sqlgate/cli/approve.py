@@ -1,6 +1,7 @@
 """``sqlgate approve VERDICT_ID --reason TEXT [--break-glass]``: approve a verdict.
 
-Prints the new verdict id and its re-computed decision; exit like check (0 allow,
+Prints the new verdict id, its re-computed decision and what it still misses (e.g. a
+security approval for a privileged statement); exit like check (0 allow,
 3 still needs approval, 1 deny; 2 usage or refused input). The API token comes from
 SQLGATE_TOKEN, the server from --server or SQLGATE_SERVER.
 """
@@ -70,4 +71,6 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2))
     else:
         print(f"{result['verdict_id']} {result['decision']}")
+        for need in result.get("missing", []):
+            print(f"  still missing: {need}")
     return EXIT_BY_DECISION.get(str(result["decision"]), EXIT_DENY)

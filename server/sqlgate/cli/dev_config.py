@@ -1,7 +1,7 @@
 """``sqlgate dev-config [--dir .sqlgate]``: a ready local config with demo principals.
 
 Writes ``config.yaml`` (store: a SQLite file in DIR; keys: DIR/keys, freshly
-generated), API tokens for alice (author), bob (approver), olga (operator),
+generated), API tokens for alice (author), bob (approver), sam (security), olga (operator),
 deploy-runner (runner), audrey (auditor) and ci-bot (ci). Tokens are printed once
 and also written to DIR/tokens.env (mode 0600); the config holds only their sha256.
 For development only: every role holds in every environment ("*").
@@ -23,6 +23,7 @@ from sqlgate.trust.keys import Keyset
 DEMO_PRINCIPALS: dict[str, str] = {
     "alice": "author",
     "bob": "approver",
+    "sam": "security",
     "olga": "operator",
     "deploy-runner": "runner",
     "audrey": "auditor",

@@ -54,6 +54,7 @@ def _finding_to_proto(finding: Finding) -> review_pb2.Finding:
         column=finding.column,
         message=finding.message,
         help=finding.help,
+        approver_role=finding.approver_role or "",
     )
 
 

@@ -4,6 +4,10 @@ The servicer translates messages and checks who may do what in which environment
 the review use case decides, ``sqlgate.approvals`` re-computes decisions with
 approvals and ``sqlgate.verdicts`` signs and stores. Errors map to status codes in
 ``sqlgate.rpc.status``; every refusal leaves an audit event.
+
+Approve (not break-glass) needs ``approver`` or ``security`` in the verdict's
+environment and records one approval per such role the caller holds there, so one
+call by a principal holding both counts as an ordinary and as a security approval.
 """
 
 from __future__ import annotations
@@ -15,7 +19,13 @@ import grpc
 from sqlgate_client.gen.sqlgate.v1 import common_pb2, review_pb2, review_pb2_grpc
 
 from sqlgate.app import App
-from sqlgate.approvals import approval_json, chain_approvals, decide, live_break_glass
+from sqlgate.approvals import (
+    APPROVAL_ROLES,
+    approval_json,
+    chain_approvals,
+    decide,
+    live_break_glass,
+)
 from sqlgate.auth import Principal, current_principal, deny, require_role
 from sqlgate.errors import Conflict, InputError, SqlgateError
 from sqlgate.review import review
@@ -145,16 +155,22 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
         )
         return exc
 
-    def _approve(self, request: review_pb2.ApproveRequest) -> VerdictRecord:
+    def _approve(self, request: review_pb2.ApproveRequest) -> tuple[VerdictRecord, tuple[str, ...]]:
+        """The new verdict and what it still misses (``approvals.decide``)."""
         app, principal = self._app, current_principal()
         if not request.verdict_id:
             raise InputError("verdict_id is required")
         old = app.store.get_verdict(request.verdict_id)
         env = old.environment
         if request.break_glass:
-            role = require_role(app.roles, app.audit, principal, ["operator"], env, "break glass")
+            roles = [
+                require_role(app.roles, app.audit, principal, ["operator"], env, "break glass")
+            ]
         else:
-            role = require_role(app.roles, app.audit, principal, ["approver"], env, "approve")
+            require_role(app.roles, app.audit, principal, list(APPROVAL_ROLES), env, "approve")
+            # One approval per approval role held here: approving counts in every capacity.
+            roles = [r for r in APPROVAL_ROLES if app.roles.holds(principal.id, r, env)]
+        role = roles[0]
         if principal.id == old.author:
             raise deny(
                 app.audit,
@@ -188,23 +204,29 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
             )
         new_id = new_verdict_id()
         ttl = timedelta(seconds=app.config.approvals.break_glass_ttl_s)
-        approval = ApprovalRecord(
-            approval_id="apr_" + uuid.uuid4().hex,
-            verdict_id=new_id,
-            principal=principal.id,
-            role=role,
-            reason=reason,
-            break_glass=bool(request.break_glass),
-            created_at=now,
-            expires_at=min(now + ttl, old.expires_at) if request.break_glass else old.expires_at,
-            digests=dict(old.digests),
-        )
+        given = [
+            ApprovalRecord(
+                approval_id="apr_" + uuid.uuid4().hex,
+                verdict_id=new_id,
+                principal=principal.id,
+                role=r,
+                reason=reason,
+                break_glass=bool(request.break_glass),
+                created_at=now,
+                expires_at=min(now + ttl, old.expires_at)
+                if request.break_glass
+                else old.expires_at,
+                digests=dict(old.digests),
+            )
+            for r in roles
+        ]
+        approval = given[0]
         prior = [
             a
             for a in chain_approvals(app.store, old.verdict_id)
             if dict(a.digests) == dict(old.digests)
         ]
-        approvals = [*prior, approval]
+        approvals = [*prior, *given]
         rules = app.config.approvals
         outcome = decide(
             findings_of(app, old),
@@ -238,24 +260,28 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
                 "approved": old.verdict_id,
                 "approval_id": approval.approval_id,
                 "role": role,
+                "roles": roles,
+                "approval_ids": [a.approval_id for a in given],
                 "break_glass": approval.break_glass,
                 "reason": reason,
                 "missing": list(outcome.missing),
             },
             verdict_id=new_id,
         )
-        app.store.add_approval(approval)
-        return record
+        for a in given:
+            app.store.add_approval(a)
+        return record, outcome.missing
 
     def Approve(
         self, request: review_pb2.ApproveRequest, context: grpc.ServicerContext
     ) -> review_pb2.ApproveResponse:
         try:
-            record = self._approve(request)
+            record, missing = self._approve(request)
         except Exception as exc:  # noqa: BLE001 - mapped by status.abort, INTERNAL if unknown
             abort(context, exc, "Approve")
         return review_pb2.ApproveResponse(
             verdict_id=record.verdict_id,
             decision=_DECISIONS[record.decision],
             verdict=record.envelope,
+            missing=missing,
         )

@@ -26,7 +26,7 @@ _sym_db = _symbol_database.Default()
 from sqlgate_client.gen.sqlgate.v1 import common_pb2 as sqlgate_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17sqlgate/v1/review.proto\x12\nsqlgate.v1\x1a\x17sqlgate/v1/common.proto\"<\n\tMigration\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\x10\n\x08metadata\x18\x03 \x01(\x0c\"\xe1\x02\n\x0c\x43heckRequest\x12\x0c\n\x04repo\x18\x01 \x01(\t\x12\x0e\n\x06\x63ommit\x18\x02 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x03 \x01(\t\x12\x0e\n\x06target\x18\x04 \x01(\t\x12$\n\x07\x64ialect\x18\x05 \x01(\x0e\x32\x13.sqlgate.v1.Dialect\x12)\n\nmigrations\x18\x06 \x03(\x0b\x32\x15.sqlgate.v1.Migration\x12:\n\tvariables\x18\x07 \x03(\x0b\x32\'.sqlgate.v1.CheckRequest.VariablesEntry\x12\x16\n\x0eserver_version\x18\x08 \x01(\t\x12\x0f\n\x07\x63\x61talog\x18\t \x01(\x0c\x12\x0e\n\x06\x61uthor\x18\n \x01(\t\x12\x16\n\x0erollback_files\x18\x0b \x03(\t\x1a\x30\n\x0eVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x84\x01\n\x07\x46inding\x12\x0c\n\x04rule\x18\x01 \x01(\t\x12 \n\x05level\x18\x02 \x01(\x0e\x32\x11.sqlgate.v1.Level\x12\x0c\n\x04\x66ile\x18\x03 \x01(\t\x12\x0c\n\x04line\x18\x04 \x01(\r\x12\x0e\n\x06\x63olumn\x18\x05 \x01(\r\x12\x0f\n\x07message\x18\x06 \x01(\t\x12\x0c\n\x04help\x18\x07 \x01(\t\"V\n\x0bSuppression\x12\x0c\n\x04rule\x18\x01 \x01(\t\x12\x0c\n\x04\x66ile\x18\x02 \x01(\t\x12\x0c\n\x04line\x18\x03 \x01(\r\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\r\n\x05scope\x18\x05 \x01(\t\"\xdd\x01\n\rCheckResponse\x12&\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32\x14.sqlgate.v1.Decision\x12%\n\x08\x66indings\x18\x02 \x03(\x0b\x32\x13.sqlgate.v1.Finding\x12\x12\n\nstatements\x18\x03 \x01(\r\x12\x15\n\rpolicy_digest\x18\x04 \x01(\t\x12\x12\n\nverdict_id\x18\x05 \x01(\t\x12\x0f\n\x07verdict\x18\x06 \x01(\x0c\x12-\n\x0csuppressions\x18\x07 \x03(\x0b\x32\x17.sqlgate.v1.Suppression\"\'\n\x11GetVerdictRequest\x12\x12\n\nverdict_id\x18\x01 \x01(\t\"a\n\x12GetVerdictResponse\x12\x12\n\nverdict_id\x18\x01 \x01(\t\x12&\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32\x14.sqlgate.v1.Decision\x12\x0f\n\x07verdict\x18\x03 \x01(\x0c\"I\n\x0e\x41pproveRequest\x12\x12\n\nverdict_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x13\n\x0b\x62reak_glass\x18\x03 \x01(\x08\"^\n\x0f\x41pproveResponse\x12\x12\n\nverdict_id\x18\x01 \x01(\t\x12&\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32\x14.sqlgate.v1.Decision\x12\x0f\n\x07verdict\x18\x03 \x01(\x0c\x32\xde\x01\n\rReviewService\x12<\n\x05\x43heck\x12\x18.sqlgate.v1.CheckRequest\x1a\x19.sqlgate.v1.CheckResponse\x12K\n\nGetVerdict\x12\x1d.sqlgate.v1.GetVerdictRequest\x1a\x1e.sqlgate.v1.GetVerdictResponse\x12\x42\n\x07\x41pprove\x12\x1a.sqlgate.v1.ApproveRequest\x1a\x1b.sqlgate.v1.ApproveResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17sqlgate/v1/review.proto\x12\nsqlgate.v1\x1a\x17sqlgate/v1/common.proto\"<\n\tMigration\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\x10\n\x08metadata\x18\x03 \x01(\x0c\"\xe1\x02\n\x0c\x43heckRequest\x12\x0c\n\x04repo\x18\x01 \x01(\t\x12\x0e\n\x06\x63ommit\x18\x02 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x03 \x01(\t\x12\x0e\n\x06target\x18\x04 \x01(\t\x12$\n\x07\x64ialect\x18\x05 \x01(\x0e\x32\x13.sqlgate.v1.Dialect\x12)\n\nmigrations\x18\x06 \x03(\x0b\x32\x15.sqlgate.v1.Migration\x12:\n\tvariables\x18\x07 \x03(\x0b\x32\'.sqlgate.v1.CheckRequest.VariablesEntry\x12\x16\n\x0eserver_version\x18\x08 \x01(\t\x12\x0f\n\x07\x63\x61talog\x18\t \x01(\x0c\x12\x0e\n\x06\x61uthor\x18\n \x01(\t\x12\x16\n\x0erollback_files\x18\x0b \x03(\t\x1a\x30\n\x0eVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x9b\x01\n\x07\x46inding\x12\x0c\n\x04rule\x18\x01 \x01(\t\x12 \n\x05level\x18\x02 \x01(\x0e\x32\x11.sqlgate.v1.Level\x12\x0c\n\x04\x66ile\x18\x03 \x01(\t\x12\x0c\n\x04line\x18\x04 \x01(\r\x12\x0e\n\x06\x63olumn\x18\x05 \x01(\r\x12\x0f\n\x07message\x18\x06 \x01(\t\x12\x0c\n\x04help\x18\x07 \x01(\t\x12\x15\n\rapprover_role\x18\x08 \x01(\t\"V\n\x0bSuppression\x12\x0c\n\x04rule\x18\x01 \x01(\t\x12\x0c\n\x04\x66ile\x18\x02 \x01(\t\x12\x0c\n\x04line\x18\x03 \x01(\r\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\r\n\x05scope\x18\x05 \x01(\t\"\xdd\x01\n\rCheckResponse\x12&\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32\x14.sqlgate.v1.Decision\x12%\n\x08\x66indings\x18\x02 \x03(\x0b\x32\x13.sqlgate.v1.Finding\x12\x12\n\nstatements\x18\x03 \x01(\r\x12\x15\n\rpolicy_digest\x18\x04 \x01(\t\x12\x12\n\nverdict_id\x18\x05 \x01(\t\x12\x0f\n\x07verdict\x18\x06 \x01(\x0c\x12-\n\x0csuppressions\x18\x07 \x03(\x0b\x32\x17.sqlgate.v1.Suppression\"\'\n\x11GetVerdictRequest\x12\x12\n\nverdict_id\x18\x01 \x01(\t\"a\n\x12GetVerdictResponse\x12\x12\n\nverdict_id\x18\x01 \x01(\t\x12&\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32\x14.sqlgate.v1.Decision\x12\x0f\n\x07verdict\x18\x03 \x01(\x0c\"I\n\x0e\x41pproveRequest\x12\x12\n\nverdict_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x13\n\x0b\x62reak_glass\x18\x03 \x01(\x08\"o\n\x0f\x41pproveResponse\x12\x12\n\nverdict_id\x18\x01 \x01(\t\x12&\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32\x14.sqlgate.v1.Decision\x12\x0f\n\x07verdict\x18\x03 \x01(\x0c\x12\x0f\n\x07missing\x18\x04 \x03(\t2\xde\x01\n\rReviewService\x12<\n\x05\x43heck\x12\x18.sqlgate.v1.CheckRequest\x1a\x19.sqlgate.v1.CheckResponse\x12K\n\nGetVerdict\x12\x1d.sqlgate.v1.GetVerdictRequest\x1a\x1e.sqlgate.v1.GetVerdictResponse\x12\x42\n\x07\x41pprove\x12\x1a.sqlgate.v1.ApproveRequest\x1a\x1b.sqlgate.v1.ApproveResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,19 +42,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHECKREQUEST_VARIABLESENTRY']._serialized_start=432
   _globals['_CHECKREQUEST_VARIABLESENTRY']._serialized_end=480
   _globals['_FINDING']._serialized_start=483
-  _globals['_FINDING']._serialized_end=615
-  _globals['_SUPPRESSION']._serialized_start=617
-  _globals['_SUPPRESSION']._serialized_end=703
-  _globals['_CHECKRESPONSE']._serialized_start=706
-  _globals['_CHECKRESPONSE']._serialized_end=927
-  _globals['_GETVERDICTREQUEST']._serialized_start=929
-  _globals['_GETVERDICTREQUEST']._serialized_end=968
-  _globals['_GETVERDICTRESPONSE']._serialized_start=970
-  _globals['_GETVERDICTRESPONSE']._serialized_end=1067
-  _globals['_APPROVEREQUEST']._serialized_start=1069
-  _globals['_APPROVEREQUEST']._serialized_end=1142
-  _globals['_APPROVERESPONSE']._serialized_start=1144
-  _globals['_APPROVERESPONSE']._serialized_end=1238
-  _globals['_REVIEWSERVICE']._serialized_start=1241
-  _globals['_REVIEWSERVICE']._serialized_end=1463
+  _globals['_FINDING']._serialized_end=638
+  _globals['_SUPPRESSION']._serialized_start=640
+  _globals['_SUPPRESSION']._serialized_end=726
+  _globals['_CHECKRESPONSE']._serialized_start=729
+  _globals['_CHECKRESPONSE']._serialized_end=950
+  _globals['_GETVERDICTREQUEST']._serialized_start=952
+  _globals['_GETVERDICTREQUEST']._serialized_end=991
+  _globals['_GETVERDICTRESPONSE']._serialized_start=993
+  _globals['_GETVERDICTRESPONSE']._serialized_end=1090
+  _globals['_APPROVEREQUEST']._serialized_start=1092
+  _globals['_APPROVEREQUEST']._serialized_end=1165
+  _globals['_APPROVERESPONSE']._serialized_start=1167
+  _globals['_APPROVERESPONSE']._serialized_end=1278
+  _globals['_REVIEWSERVICE']._serialized_start=1281
+  _globals['_REVIEWSERVICE']._serialized_end=1503
 # @@protoc_insertion_point(module_scope)

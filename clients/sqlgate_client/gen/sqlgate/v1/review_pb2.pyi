@@ -144,6 +144,7 @@ class Finding(_message.Message):
     COLUMN_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
     HELP_FIELD_NUMBER: _builtins.int
+    APPROVER_ROLE_FIELD_NUMBER: _builtins.int
     rule: _builtins.str
     level: _common_pb2.Level.ValueType
     file: _builtins.str
@@ -151,6 +152,10 @@ class Finding(_message.Message):
     column: _builtins.int
     message: _builtins.str
     help: _builtins.str
+    approver_role: _builtins.str
+    """The role whose approval this finding needs (e.g. "security" for privileged
+    statements); empty when any approver will do.
+    """
     def __init__(
         self,
         *,
@@ -161,10 +166,11 @@ class Finding(_message.Message):
         column: _builtins.int = ...,
         message: _builtins.str = ...,
         help: _builtins.str = ...,
+        approver_role: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "file", b"file", "help", b"help", "level", b"level", "line", b"line", "message", b"message", "rule", b"rule"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approver_role", b"approver_role", "column", b"column", "file", b"file", "help", b"help", "level", b"level", "line", b"line", "message", b"message", "rule", b"rule"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -324,21 +330,29 @@ class ApproveResponse(_message.Message):
     VERDICT_ID_FIELD_NUMBER: _builtins.int
     DECISION_FIELD_NUMBER: _builtins.int
     VERDICT_FIELD_NUMBER: _builtins.int
+    MISSING_FIELD_NUMBER: _builtins.int
     verdict_id: _builtins.str
     """Id of the newly signed verdict that includes the approval."""
     decision: _common_pb2.Decision.ValueType
     verdict: _builtins.bytes
     """DSSE envelope (JSON bytes)."""
+    @_builtins.property
+    def missing(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """What the new verdict still needs, e.g. "privileged-grant: security approval missing
+        (...)"; empty when allowed.
+        """
+
     def __init__(
         self,
         *,
         verdict_id: _builtins.str = ...,
         decision: _common_pb2.Decision.ValueType = ...,
         verdict: _builtins.bytes = ...,
+        missing: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "verdict", b"verdict", "verdict_id", b"verdict_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "missing", b"missing", "verdict", b"verdict", "verdict_id", b"verdict_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
