@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from sqlgate import model as m
 from sqlgate.parse import mysql_online as online
+from sqlgate.parse import mysql_privileged as privileged
 from sqlgate.parse.volatile import is_volatile_name
 
 Common = dict[str, Any]
@@ -375,6 +376,19 @@ _BUILDERS: dict[type, Callable[[Any, Common], list[m.Statement]]] = {
 
 def build(e: exp.Expression, common: Common) -> list[m.Statement]:
     """Model statements for one sqlglot expression; ``unknown`` for what is not modelled."""
+    if privileged.PRIVILEGED_HEAD.match(str(common.get("text", ""))):
+        # Privileged statements are read by their own grammar, never by the generic
+        # builders (SET PASSWORD = '...' would put the password in a ``set`` value).
+        known = privileged.privileged(str(common["text"]), common)
+        if known is not None:
+            return known
+        return [
+            m.Unknown(
+                **common,
+                reason="MySQL privileged statement (GRANT/REVOKE, USER/ROLE, SET ROLE/PASSWORD) "
+                "in a form sqlgate does not model",
+            )
+        ]
     if isinstance(e, exp.Command) and str(e.this).upper() == "CALL":
         # CALL runs a stored procedure: modelled, but opaque (its effect is unknown).
         target = str(
