@@ -83,10 +83,18 @@ top_level_column(s) := s.column if {
 	is_number(s.column)
 } else := null
 
+# The rule ids that reported, and per id whether it is disabled and its level: computed once
+# per rule instead of once per finding (a large set has thousands of findings of few rules).
+reported_rules := {object.get(f, "rule", null) | some f in raw}
+
+disabled_rules := {rule | some rule in reported_rules; disabled(rule)}
+
+rule_levels := {rule: level(rule) | some rule in reported_rules}
+
 keyed contains [object.get(f, "statement", null), rule, object.get(f, "message", null), finding] if {
 	some f in raw
 	rule := object.get(f, "rule", null)
-	not disabled(rule)
+	not rule in disabled_rules
 	finding := object.union(
 		object.union(
 			{

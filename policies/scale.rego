@@ -30,7 +30,9 @@ small_table(i) if {
 # The level of `rule` for a finding on statement i: warn on a small table for the rules
 # size.yaml lists, the environment's level otherwise.
 scaled_level(rule, i) := "warn" if {
-	not destructive[rule]
-	rule in object.get(size_config, "small_table_rules", [])
+	rule in scalable_rules
 	small_table(i)
-} else := level(rule)
+} else := rule_levels[rule]
+
+# The rules size.yaml lets scale, destructive gates excepted (computed once, not per finding).
+scalable_rules := {rule | some rule in object.get(size_config, "small_table_rules", []); not destructive[rule]}

@@ -18,8 +18,18 @@ report contains {
 } if {
 	some s in input.statements
 	some ident in object.get(object.get(s, "facts", {}), "identifiers", [])
+	suspect(ident)
 	some problem in problems(ident)
 }
+
+# A cheap pre-filter: only an identifier one of the checks below can flag is examined
+# (almost every identifier is plain, and computing problems() per identifier dominated the
+# evaluation of large sets).
+suspect(ident) if ident.nfc == false
+
+suspect(ident) if ident.invisible == true
+
+suspect(ident) if count(ident.scripts) > 1
 
 # Mixes one writing system uses normally (UTS #39 "highly restrictive").
 allowed_mixes := [
