@@ -39,11 +39,12 @@ from sqlgate.policy.embedded import EmbeddedEngine
 from sqlgate.review import MigrationFile, ReviewRequest, build_policy_input
 
 STATEMENTS_PER_FILE = 24
+MAX_FILES = 1000  # below limits.max_files; larger sets get longer files
 
 
 def build_input(statements: int, seed: int) -> dict[str, Any]:
     """The policy input for about ``statements`` generated statements, as review builds it."""
-    files = max(1, statements // STATEMENTS_PER_FILE)
+    files = max(1, min(statements // STATEMENTS_PER_FILE, MAX_FILES))
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         generate(out, files, statements, seed)

@@ -39,7 +39,11 @@ def utcnow() -> datetime:
 def load_engine(config: ServerConfig) -> Engine:
     """Load and prepare the policy set once (PolicyLoadError if it does not compile)."""
     policy_set = load_policy_set(config.policies.dir)
-    return EmbeddedEngine(policy_set, timeout_s=config.policies.timeout_s)
+    return EmbeddedEngine(
+        policy_set,
+        timeout_s=config.policies.timeout_s,
+        timeout_per_1k_statements_s=config.policies.timeout_per_1k_statements_s,
+    )
 
 
 def load_keyset(config: ServerConfig) -> Keyset:

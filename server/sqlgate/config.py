@@ -60,10 +60,17 @@ class LimitsConfig:
 
 @dataclasses.dataclass(frozen=True)
 class PolicyConfig:
-    """Where the Rego policies live and how long one evaluation may take."""
+    """Where the Rego policies live and how long one evaluation may take.
+
+    The budget is ``timeout_s`` plus ``timeout_per_1k_statements_s`` per 1,000 statements
+    (evaluation is linear in the statement count): with the defaults, a 50,000-statement
+    set (limits.max_statements) gets 30 s, about twice its measured evaluation time on a
+    loaded 2-core machine (bench/policy_bench.py).
+    """
 
     dir: Path = dataclasses.field(default_factory=default_policies_dir)
     timeout_s: float = 5.0
+    timeout_per_1k_statements_s: float = 0.5
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,6 +15,11 @@ Two regorus facts shape this module (both checked on regorus 0.13 / gordon-to-re
   raised (deny). Trade-off accepted because the policy tree is the server's own, reviewed
   code (never taken from the PR under review) and the input is size-limited upstream; a
   hard preemptive limit would need a separate process per evaluation.
+
+The budget grows with the input: ``timeout_s`` plus ``timeout_per_1k_statements_s`` for
+every 1,000 statements. The policies are linear in the statement count (see
+bench/policy_bench.py), so one fixed budget is either too tight for a large legitimate
+set (denied as an engine error) or too loose to notice a runaway on a small one.
 """
 
 from __future__ import annotations
@@ -63,13 +68,18 @@ class EmbeddedEngine:
         policy_set: PolicySet,
         *,
         timeout_s: float = 5.0,
+        timeout_per_1k_statements_s: float = 0.0,
         workers: int = 2,
         query: str = RESULT_RULE,
     ) -> None:
-        if timeout_s <= 0 or workers < 1:
-            raise ValueError("timeout_s must be positive and workers at least 1")
+        if timeout_s <= 0 or timeout_per_1k_statements_s < 0 or workers < 1:
+            raise ValueError(
+                "timeout_s must be positive, timeout_per_1k_statements_s not negative "
+                "and workers at least 1"
+            )
         self._policy_set = policy_set
         self._timeout_s = timeout_s
+        self._per_1k_s = timeout_per_1k_statements_s
         self._query = query
         # Prepare once here too: a set that does not compile fails at construction.
         policy_set.new_engine()
@@ -107,8 +117,15 @@ class EmbeddedEngine:
             del engine
         del prepared  # dropped on the thread that made it
 
+    def budget_s(self, policy_input: Mapping[str, Any]) -> float:
+        """Seconds this input may take: the base budget plus the per-statement allowance."""
+        statements = policy_input.get("statements")
+        count = len(statements) if isinstance(statements, list) else 0
+        return self._timeout_s + self._per_1k_s * count / 1000
+
     def evaluate(self, policy_input: Mapping[str, Any]) -> PolicyResult:
         """Evaluate the result rule; any failure or overrun raises (the verdict is deny)."""
+        budget = self.budget_s(policy_input)
         try:
             input_json = json.dumps(policy_input, allow_nan=False)
         except (TypeError, ValueError) as exc:
@@ -117,10 +134,10 @@ class EmbeddedEngine:
         future: Future[str] = Future()
         self._jobs.put(_Job(input_json, future))
         try:
-            output = future.result(timeout=self._timeout_s)
+            output = future.result(timeout=budget)
         except FuturesTimeout as exc:
             future.cancel()
-            raise PolicyTimeout(f"policy evaluation exceeded {self._timeout_s:g}s") from exc
+            raise PolicyTimeout(f"policy evaluation exceeded {budget:g}s") from exc
         except PolicyError:
             raise
         except Exception as exc:  # regorus reports every engine error as a plain exception
@@ -128,9 +145,9 @@ class EmbeddedEngine:
                 f"policy evaluation failed: {engine_error_text(exc)}"
             ) from exc
         elapsed = time.monotonic() - started
-        if elapsed > self._timeout_s:
+        if elapsed > budget:
             raise PolicyTimeout(
-                f"policy evaluation took {elapsed:.3f}s, over its {self._timeout_s:g}s budget"
+                f"policy evaluation took {elapsed:.3f}s, over its {budget:g}s budget"
             )
         try:
             raw = json.loads(output)
