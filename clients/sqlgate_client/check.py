@@ -12,12 +12,14 @@ import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 import grpc
 
+from sqlgate_client.channel import bearer, open_channel
 from sqlgate_client.convert import ResponseError, response_to_dict
 from sqlgate_client.gen.sqlgate.v1 import common_pb2, review_pb2, review_pb2_grpc
+from sqlgate_client.tls import TlsOptionError, TlsOptions
 
 DIALECTS: dict[str, int] = {
     "postgres": common_pb2.DIALECT_POSTGRES,
@@ -81,86 +83,89 @@ def read_migrations(files: Sequence[Path], *, base: Path | None = None) -> list[
     return out
 
 
+class RequestFields(TypedDict, total=False):
+    """The CheckRequest fields besides the migrations (environment/target/dialect required)."""
+
+    environment: Required[str]
+    target: Required[str]
+    dialect: Required[str]
+    repo: str
+    commit: str
+    variables: Mapping[str, str] | None
+    server_version: str
+    catalog: bytes | None
+    author: str
+    rollback_files: Sequence[str]
+
+
 def build_request(
-    *,
-    migrations: Sequence[MigrationInput],
-    environment: str,
-    target: str,
-    dialect: str,
-    repo: str = "",
-    commit: str = "",
-    variables: Mapping[str, str] | None = None,
-    server_version: str = "",
-    catalog: bytes | None = None,
-    author: str = "",
-    rollback_files: Sequence[str] = (),
+    *, migrations: Sequence[MigrationInput], **fields: Unpack[RequestFields]
 ) -> review_pb2.CheckRequest:
     """The CheckRequest for these inputs; InvalidRequest on an unknown dialect."""
+    dialect = fields["dialect"]
     if dialect not in DIALECTS:
         raise InvalidRequest(
             f"unknown dialect {dialect!r} (expected one of: {', '.join(DIALECTS)})"
         )
     return review_pb2.CheckRequest(
-        repo=repo,
-        commit=commit,
-        environment=environment,
-        target=target,
+        repo=fields.get("repo", ""),
+        commit=fields.get("commit", ""),
+        environment=fields["environment"],
+        target=fields["target"],
         dialect=DIALECTS[dialect],  # type: ignore[arg-type]
         migrations=[
             review_pb2.Migration(path=m.path, content=m.content, metadata=m.metadata or b"")
             for m in migrations
         ],
-        variables=dict(variables or {}),
-        server_version=server_version,
-        catalog=catalog or b"",
-        author=author,
-        rollback_files=list(rollback_files),
+        variables=dict(fields.get("variables") or {}),
+        server_version=fields.get("server_version", ""),
+        catalog=fields.get("catalog") or b"",
+        author=fields.get("author", ""),
+        rollback_files=list(fields.get("rollback_files", ())),
     )
 
 
-def _call_metadata(token: str | None) -> tuple[tuple[str, str | bytes], ...]:
-    return (("authorization", f"Bearer {token}"),) if token else ()
+def review_call(
+    address: str,
+    method: str,
+    request: Any,
+    *,
+    token: str | None,
+    timeout: float,
+    tls: TlsOptions | None,
+    options: Sequence[tuple[str, Any]] = (),
+) -> Any:
+    """One ReviewService call on its own channel, failures mapped to CheckError classes."""
+    try:
+        with open_channel(address, tls=tls, options=options) as channel:
+            stub = review_pb2_grpc.ReviewServiceStub(channel)
+            return getattr(stub, method)(request, timeout=timeout, metadata=bearer(token))
+    except TlsOptionError as exc:
+        raise InvalidRequest(str(exc)) from exc
+    except grpc.RpcError as exc:
+        raise _map_rpc_error(address, exc) from exc
 
 
 def check_remote(
     address: str,
     *,
     migrations: Sequence[MigrationInput],
-    environment: str,
-    target: str,
-    dialect: str,
-    repo: str = "",
-    commit: str = "",
-    variables: Mapping[str, str] | None = None,
     token: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
-    server_version: str = "",
-    catalog: bytes | None = None,
+    tls: TlsOptions | None = None,
     max_message_bytes: int = 64 * 1024 * 1024,
-    author: str = "",
-    rollback_files: Sequence[str] = (),
+    **fields: Unpack[RequestFields],
 ) -> dict[str, Any]:
     """Ask the server at ``address`` to review ``migrations``; returns the result dict."""
-    request = build_request(
-        migrations=migrations,
-        environment=environment,
-        target=target,
-        dialect=dialect,
-        repo=repo,
-        commit=commit,
-        variables=variables,
-        server_version=server_version,
-        catalog=catalog,
-        author=author,
-        rollback_files=rollback_files,
+    response = review_call(
+        address,
+        "Check",
+        build_request(migrations=migrations, **fields),
+        token=token,
+        timeout=timeout,
+        tls=tls,
+        options=[("grpc.max_send_message_length", max_message_bytes)],
     )
-    options = [("grpc.max_send_message_length", max_message_bytes)]
-    with grpc.insecure_channel(address, options=options) as channel:
-        stub = review_pb2_grpc.ReviewServiceStub(channel)
-        try:
-            response = stub.Check(request, timeout=timeout, metadata=_call_metadata(token))
-        except grpc.RpcError as exc:
-            raise _map_rpc_error(address, exc) from exc
     try:
         return response_to_dict(response)
     except ResponseError as exc:

@@ -4,9 +4,10 @@ Each call carries the API token as ``authorization: Bearer``. A refusal comes ba
 ``CallRefused`` with the gRPC status name and the server's message (which starts with
 the refusal's reason code, e.g. ``replay: token ... was already redeemed``), so callers
 and tests can tell a replay (FAILED_PRECONDITION) from a forged token
-(UNAUTHENTICATED) without parsing prose. The runner has its own wrapper with exit
-codes (``sqlgate_client.runner.remote``); this one is for tools and the ``sqlgate
-token`` command.
+(UNAUTHENTICATED) without parsing prose. The runner wraps this client to map refusals
+to its exit codes (``sqlgate_client.runner.remote``); tools and the ``sqlgate token``
+command use it directly. The channel comes from ``sqlgate_client.channel.open_channel``
+(plaintext, TLS or mTLS per ``TlsOptions``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from types import TracebackType
 
 import grpc
 
+from sqlgate_client.channel import bearer, open_channel
 from sqlgate_client.gen.sqlgate.v1 import (
     audit_pb2,
     audit_pb2_grpc,
@@ -27,6 +29,7 @@ from sqlgate_client.gen.sqlgate.v1 import (
     keys_pb2,
     keys_pb2_grpc,
 )
+from sqlgate_client.tls import TlsOptions
 from sqlgate_client.trust.keyset import PublicKeyset
 
 
@@ -65,17 +68,12 @@ class ExecutionClient:
         *,
         api_token: str | None,
         timeout_s: float = 30.0,
-        credentials: grpc.ChannelCredentials | None = None,
+        tls: TlsOptions | None = None,
     ) -> None:
+        """TlsOptionError when a TLS file named in ``tls`` cannot be read."""
         self.address = address
-        self.channel = (
-            grpc.secure_channel(address, credentials)
-            if credentials is not None
-            else grpc.insecure_channel(address)
-        )
-        self.metadata: tuple[tuple[str, str], ...] = (
-            (("authorization", f"Bearer {api_token}"),) if api_token else ()
-        )
+        self.channel = open_channel(address, tls=tls)
+        self.metadata = bearer(api_token)
         self.timeout_s = timeout_s
         self._execution = execution_pb2_grpc.ExecutionServiceStub(self.channel)
         self._keys = keys_pb2_grpc.KeyServiceStub(self.channel)

@@ -1,7 +1,8 @@
 """Thin calls to ReviewService beyond Check: Approve and GetVerdict.
 
-Same error mapping as ``sqlgate_client.check``; the API token comes from the caller
-(the CLI reads SQLGATE_TOKEN). Results are plain dicts with the envelope parsed.
+Same channel, TLS options and error mapping as ``sqlgate_client.check``
+(``review_call``); the API token comes from the caller (the CLI reads SQLGATE_TOKEN).
+Results are plain dicts with the envelope parsed.
 """
 
 from __future__ import annotations
@@ -9,16 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import grpc
-
-from sqlgate_client.check import (
-    DEFAULT_TIMEOUT_S,
-    CheckError,
-    _call_metadata,
-    _map_rpc_error,
-)
+from sqlgate_client.check import DEFAULT_TIMEOUT_S, CheckError, review_call
 from sqlgate_client.convert import DECISIONS
-from sqlgate_client.gen.sqlgate.v1 import review_pb2, review_pb2_grpc
+from sqlgate_client.gen.sqlgate.v1 import review_pb2
+from sqlgate_client.tls import TlsOptions
 
 
 def _verdict_dict(verdict_id: str, decision: int, envelope: bytes) -> dict[str, Any]:
@@ -40,34 +35,27 @@ def approve_remote(
     break_glass: bool = False,
     token: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
+    tls: TlsOptions | None = None,
 ) -> dict[str, Any]:
     """Approve ``verdict_id``; the new verdict's id, decision, envelope and ``missing``."""
     request = review_pb2.ApproveRequest(
         verdict_id=verdict_id, reason=reason, break_glass=break_glass
     )
-    with grpc.insecure_channel(address) as channel:
-        stub = review_pb2_grpc.ReviewServiceStub(channel)
-        try:
-            response = stub.Approve(request, timeout=timeout, metadata=_call_metadata(token))
-        except grpc.RpcError as exc:
-            raise _map_rpc_error(address, exc) from exc
+    response = review_call(address, "Approve", request, token=token, timeout=timeout, tls=tls)
     result = _verdict_dict(response.verdict_id, response.decision, response.verdict)
     result["missing"] = list(response.missing)  # what the new verdict still needs
     return result
 
 
 def get_verdict_remote(
-    address: str, verdict_id: str, *, token: str | None = None, timeout: float = DEFAULT_TIMEOUT_S
+    address: str,
+    verdict_id: str,
+    *,
+    token: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    tls: TlsOptions | None = None,
 ) -> dict[str, Any]:
     """Fetch a stored verdict by id."""
-    with grpc.insecure_channel(address) as channel:
-        stub = review_pb2_grpc.ReviewServiceStub(channel)
-        try:
-            response = stub.GetVerdict(
-                review_pb2.GetVerdictRequest(verdict_id=verdict_id),
-                timeout=timeout,
-                metadata=_call_metadata(token),
-            )
-        except grpc.RpcError as exc:
-            raise _map_rpc_error(address, exc) from exc
+    request = review_pb2.GetVerdictRequest(verdict_id=verdict_id)
+    response = review_call(address, "GetVerdict", request, token=token, timeout=timeout, tls=tls)
     return _verdict_dict(response.verdict_id, response.decision, response.verdict)

@@ -1,15 +1,18 @@
-"""Client TLS for the thin CLIs: server CA, and a client certificate for mTLS.
+"""Client TLS for the thin CLIs and the runner: server CA, and a client certificate for mTLS.
 
 Paths come from ``--tls-ca/--tls-cert/--tls-key`` or, when an option is not given,
-SQLGATE_TLS_CA / SQLGATE_TLS_CERT / SQLGATE_TLS_KEY. With none of them set the channel is
-plaintext (a local server); a certificate without its key (or the reverse) is refused
-rather than silently falling back to a call without a client certificate.
+SQLGATE_TLS_CA / SQLGATE_TLS_CERT / SQLGATE_TLS_KEY; ``--tls`` alone means TLS with the
+system's root CAs. With none of them set the channel is plaintext (a local server); a
+certificate without its key (or the reverse) is refused rather than silently falling
+back to a call without a client certificate.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -21,10 +24,44 @@ class TlsOptionError(ValueError):
     """The TLS options are incomplete or name an unreadable file."""
 
 
-def add_tls_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--tls-ca``, ``--tls-cert`` and ``--tls-key`` to a CLI parser."""
+@dataclass(frozen=True)
+class TlsOptions:
+    """PEM paths for a TLS channel; no CA means the system's root CAs."""
+
+    ca: str | None = None
+    cert: str | None = None
+    key: str | None = None
+
+    def __post_init__(self) -> None:
+        if bool(self.cert) != bool(self.key):
+            raise TlsOptionError(
+                "a client certificate needs its key and a key needs its certificate"
+            )
+
+    @property
+    def has_client_cert(self) -> bool:
+        return bool(self.cert)
+
+    def credentials(self) -> grpc.ChannelCredentials:
+        """gRPC credentials with the files read now; TlsOptionError if one is unreadable."""
+        return grpc.ssl_channel_credentials(
+            root_certificates=_read(self.ca, "CA") if self.ca else None,
+            private_key=_read(self.key, "key") if self.key else None,
+            certificate_chain=_read(self.cert, "certificate") if self.cert else None,
+        )
+
+
+def add_tls_arguments(parser: argparse.ArgumentParser, *, ca_aliases: Sequence[str] = ()) -> None:
+    """Add ``--tls``, ``--tls-ca``, ``--tls-cert`` and ``--tls-key`` to a CLI parser."""
     parser.add_argument(
-        "--tls-ca", metavar="PEM", help=f"CA that signed the server's certificate (${ENV['ca']})"
+        "--tls", action="store_true", help="TLS to the server (system roots unless --tls-ca)"
+    )
+    parser.add_argument(
+        "--tls-ca",
+        *ca_aliases,
+        dest="tls_ca",
+        metavar="PEM",
+        help=f"CA that signed the server's certificate (${ENV['ca']})",
     )
     parser.add_argument(
         "--tls-cert", metavar="PEM", help=f"client certificate for mTLS (${ENV['cert']})"
@@ -41,30 +78,13 @@ def _read(path: str, what: str) -> bytes:
         raise TlsOptionError(f"cannot read the TLS {what} {path}: {exc.strerror}") from exc
 
 
-def channel_credentials(
-    ca: str | None, cert: str | None, key: str | None
-) -> grpc.ChannelCredentials | None:
-    """Credentials for these PEM paths; None (plaintext) when all three are empty."""
-    if not (ca or cert or key):
-        return None
-    if bool(cert) != bool(key):
-        raise TlsOptionError("a client certificate needs its key and a key needs its certificate")
-    return grpc.ssl_channel_credentials(
-        root_certificates=_read(ca, "CA") if ca else None,
-        private_key=_read(key, "key") if key else None,
-        certificate_chain=_read(cert, "certificate") if cert else None,
-    )
-
-
-def credentials_from_args(args: argparse.Namespace) -> grpc.ChannelCredentials | None:
-    """Credentials from the parsed options, each falling back to its environment variable."""
+def tls_from_args(args: argparse.Namespace) -> TlsOptions | None:
+    """The options parsed by ``add_tls_arguments``, each falling back to its environment
+    variable; None (plaintext) when nothing is set."""
     values = {
         name: getattr(args, f"tls_{name}", None) or os.environ.get(var) or None
         for name, var in ENV.items()
     }
-    return channel_credentials(values["ca"], values["cert"], values["key"])
-
-
-def has_client_cert(args: argparse.Namespace) -> bool:
-    """Whether a client certificate is configured (it authenticates without a token)."""
-    return bool(getattr(args, "tls_cert", None) or os.environ.get(ENV["cert"]))
+    if not any(values.values()) and not getattr(args, "tls", False):
+        return None
+    return TlsOptions(**values)

@@ -97,7 +97,7 @@ def test_undeliverable_report_is_spooled_then_delivered_once(tmp_path: Path, liv
         assert spool.pending() == []
         assert retry_spooled(remote, spool) == (0, 0)  # nothing left to send
         # a runner that crashed after the server acknowledged resends: recorded once
-        seq = remote.report(request).audit_sequence
+        seq = remote.report(request)
     [event] = live.events("execution_report")
     assert event.sequence == seq and event.principal == RUNNER
     assert event.details["token_id"] == token_id

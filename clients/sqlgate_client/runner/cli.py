@@ -21,7 +21,10 @@ the working directory, forward slashes): run the runner from the same directory.
                          [--token TOKEN | --verdict ID] [--keys FILE] PATH...
 
 The API token comes from SQLGATE_TOKEN (sent as ``authorization: Bearer``), the
-runner identity from ``--runner-id`` or SQLGATE_RUNNER_ID.
+runner identity from ``--runner-id`` or SQLGATE_RUNNER_ID. TLS to the server:
+``--tls-ca/--tls-cert/--tls-key`` (or SQLGATE_TLS_CA/CERT/KEY; ``--ca-cert`` is the old
+name of ``--tls-ca``), a client certificate being mTLS; ``--tls`` alone uses the
+system's root CAs.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from sqlgate_client.runner.migrations import Migration, Timeouts, check_duration
 from sqlgate_client.runner.remote import Remote
 from sqlgate_client.runner.report import Spool, build_report, deliver, retry_spooled
 from sqlgate_client.runner.trust import check_token, load_keyset
+from sqlgate_client.tls import TlsOptionError, add_tls_arguments, tls_from_args
 
 
 class _Parser(argparse.ArgumentParser):
@@ -87,8 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--history-table", default="sqlgate.schema_history", help="schema.table")
     a.add_argument("--lock-timeout", default="5s")
     a.add_argument("--statement-timeout", default="15min")
-    a.add_argument("--tls", action="store_true", help="TLS to the server (system roots)")
-    a.add_argument("--ca-cert", type=Path, help="TLS to the server with this CA bundle")
+    add_tls_arguments(a, ca_aliases=("--ca-cert",))
     a.add_argument("--rpc-timeout", type=float, default=30.0, help="seconds per server call")
     a.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     return parser
@@ -118,20 +121,17 @@ def run_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         lock_timeout=check_duration(args.lock_timeout, "--lock-timeout"),
         statement_timeout=check_duration(args.statement_timeout, "--statement-timeout"),
     )
-    ca = None
-    if args.ca_cert is not None:
-        try:
-            ca = args.ca_cert.read_bytes()
-        except OSError as exc:
-            raise UsageError(f"--ca-cert {args.ca_cert}: {exc.strerror}") from exc
+    try:
+        tls = tls_from_args(args)
+    except TlsOptionError as exc:
+        raise UsageError(str(exc)) from exc
     state_dir: Path = args.state_dir
     spool = Spool(state_dir / "spool")
     with Remote(
         args.server,
         api_token=os.environ.get("SQLGATE_TOKEN"),
         timeout_s=args.rpc_timeout,
-        ca_cert=ca,
-        tls=args.tls,
+        tls=tls,
     ) as remote:
         if spool.pending():
             retry_spooled(remote, spool, err)

@@ -1,10 +1,10 @@
-"""The runner's calls to the sqlgate server: GetKeys, IssueExecutionToken, RedeemToken,
-ReportExecution, each with the API token as ``authorization: Bearer`` metadata.
+"""The runner's calls to the sqlgate server, through ``sqlgate_client.execution``'s
+``ExecutionClient`` (one channel per run), with failures mapped to exit codes.
 
-gRPC failures become runner errors with their exit codes: a refused redemption (or
-token issuance) is RedeemRefused (14), except an issuance refused because the verdict
-is for another environment or target, which is ContextMismatch (12); an unreachable
-or failing server is ServerUnavailable (17).
+A refused redemption (or token issuance) is RedeemRefused (14), except an issuance
+refused because the verdict is for another environment or target, which is
+ContextMismatch (12); an unreachable or failing server is ServerUnavailable (17); a
+malformed served keyset is BadSignature (10); unreadable TLS files are UsageError (2).
 """
 
 from __future__ import annotations
@@ -14,19 +14,18 @@ from types import TracebackType
 
 import grpc
 
-from sqlgate_client.gen.sqlgate.v1 import (
-    common_pb2,
-    execution_pb2,
-    execution_pb2_grpc,
-    keys_pb2,
-    keys_pb2_grpc,
-)
+from sqlgate_client.errors import KeyRefused
+from sqlgate_client.execution import CallRefused, ExecutionClient, IssuedToken, Redeemed
+from sqlgate_client.gen.sqlgate.v1 import execution_pb2
 from sqlgate_client.runner.errors import (
+    BadSignature,
     ContextMismatch,
     RedeemRefused,
     ServerUnavailable,
     UsageError,
 )
+from sqlgate_client.tls import TlsOptionError, TlsOptions
+from sqlgate_client.trust.keyset import PublicKeyset
 
 _REFUSALS = {
     grpc.StatusCode.FAILED_PRECONDITION,
@@ -43,7 +42,7 @@ _CONTEXT_REASONS = {"environment_mismatch", "target_mismatch"}
 
 
 class Remote:
-    """One channel to the server for the whole run."""
+    """ExecutionClient for the whole run, raising runner errors."""
 
     def __init__(
         self,
@@ -51,23 +50,17 @@ class Remote:
         *,
         api_token: str | None,
         timeout_s: float = 30.0,
-        ca_cert: bytes | None = None,
-        tls: bool = False,
+        tls: TlsOptions | None = None,
     ) -> None:
         if not address:
             raise UsageError("--server is required")
         self.address = address
-        if tls or ca_cert is not None:
-            creds = grpc.ssl_channel_credentials(root_certificates=ca_cert)
-            self.channel = grpc.secure_channel(address, creds)
-        else:
-            self.channel = grpc.insecure_channel(address)
-        self.metadata: tuple[tuple[str, str], ...] = (
-            (("authorization", f"Bearer {api_token}"),) if api_token else ()
-        )
-        self.timeout_s = timeout_s
-        self.execution = execution_pb2_grpc.ExecutionServiceStub(self.channel)
-        self.keys = keys_pb2_grpc.KeyServiceStub(self.channel)
+        try:
+            self.client = ExecutionClient(
+                address, api_token=api_token, timeout_s=timeout_s, tls=tls
+            )
+        except TlsOptionError as exc:
+            raise UsageError(str(exc)) from exc
 
     def __enter__(self) -> Remote:
         return self
@@ -78,76 +71,54 @@ class Remote:
         _e: BaseException | None,
         _tb: TracebackType | None,
     ) -> None:
-        self.channel.close()
+        self.client.channel.close()
 
-    def _unavailable(self, what: str, exc: grpc.RpcError) -> ServerUnavailable:
-        code = exc.code() if isinstance(exc, grpc.Call) else None
-        detail = exc.details() if isinstance(exc, grpc.Call) else str(exc)
-        name = code.name if code is not None else "ERROR"
-        return ServerUnavailable(f"{what} at {self.address} failed: {name}: {detail}")
+    def _unavailable(self, exc: CallRefused) -> ServerUnavailable:
+        name = exc.code.name if exc.code is not None else "ERROR"
+        return ServerUnavailable(f"{exc.method} at {self.address} failed: {name}: {exc.details}")
 
-    def get_keys(self) -> keys_pb2.GetKeysResponse:
+    def get_keys(self) -> PublicKeyset:
         try:
-            return self.keys.GetKeys(
-                keys_pb2.GetKeysRequest(), timeout=self.timeout_s, metadata=self.metadata
-            )
-        except grpc.RpcError as exc:
-            raise self._unavailable("GetKeys", exc) from exc
+            return self.client.get_keys()
+        except CallRefused as exc:
+            raise self._unavailable(exc) from exc
+        except KeyRefused as exc:
+            raise BadSignature(f"the server's keyset is malformed: {exc}") from exc
 
-    def issue_token(
-        self, verdict_id: str, environment: str, target: str
-    ) -> execution_pb2.IssueExecutionTokenResponse:
-        request = execution_pb2.IssueExecutionTokenRequest(
-            verdict_id=verdict_id, environment=environment, target=target
-        )
+    def issue_token(self, verdict_id: str, environment: str, target: str) -> IssuedToken:
         try:
-            return self.execution.IssueExecutionToken(
-                request, timeout=self.timeout_s, metadata=self.metadata
-            )
-        except grpc.RpcError as exc:
-            code = exc.code() if isinstance(exc, grpc.Call) else None
-            if code in _REFUSALS and isinstance(exc, grpc.Call):
-                details = exc.details() or ""
-                if details.split(":", 1)[0] in _CONTEXT_REASONS:
-                    raise ContextMismatch(
-                        f"the server refused a token for verdict {verdict_id}: {details} "
-                        f"(the verdict was reviewed for another environment or target than "
-                        f"--env {environment} --target {target})"
-                    ) from exc
-                raise RedeemRefused(
-                    f"the server refused a token for verdict {verdict_id}: "
-                    f"{code.name if code else ''}: {exc.details()}"
+            return self.client.issue_token(verdict_id, environment, target)
+        except CallRefused as exc:
+            if exc.code not in _REFUSALS:
+                raise self._unavailable(exc) from exc
+            if exc.details.split(":", 1)[0] in _CONTEXT_REASONS:
+                raise ContextMismatch(
+                    f"the server refused a token for verdict {verdict_id}: {exc.details} "
+                    f"(the verdict was reviewed for another environment or target than "
+                    f"--env {environment} --target {target})"
                 ) from exc
-            raise self._unavailable("IssueExecutionToken", exc) from exc
+            name = exc.code.name if exc.code else ""
+            raise RedeemRefused(
+                f"the server refused a token for verdict {verdict_id}: {name}: {exc.details}"
+            ) from exc
 
     def redeem(
         self, token: str, environment: str, target: str, digests: Mapping[str, str]
-    ) -> execution_pb2.RedeemTokenResponse:
-        request = execution_pb2.RedeemTokenRequest(
-            token=token,
-            environment=environment,
-            target=target,
-            digests=[common_pb2.FileDigest(path=p, sha256=d) for p, d in sorted(digests.items())],
-        )
+    ) -> Redeemed:
         try:
-            return self.execution.RedeemToken(
-                request, timeout=self.timeout_s, metadata=self.metadata
-            )
-        except grpc.RpcError as exc:
-            code = exc.code() if isinstance(exc, grpc.Call) else None
-            if code in _REFUSALS and isinstance(exc, grpc.Call):
-                raise RedeemRefused(
-                    f"redemption refused: {code.name if code else ''}: {exc.details()} "
-                    "(a token is single-use; nothing was executed)"
-                ) from exc
-            raise self._unavailable("RedeemToken", exc) from exc
+            return self.client.redeem(token, environment, target, digests)
+        except CallRefused as exc:
+            if exc.code not in _REFUSALS:
+                raise self._unavailable(exc) from exc
+            name = exc.code.name if exc.code else ""
+            raise RedeemRefused(
+                f"redemption refused: {name}: {exc.details} "
+                "(a token is single-use; nothing was executed)"
+            ) from exc
 
-    def report(
-        self, request: execution_pb2.ReportExecutionRequest
-    ) -> execution_pb2.ReportExecutionResponse:
+    def report(self, request: execution_pb2.ReportExecutionRequest) -> int:
+        """Send a report; the audit sequence of its event."""
         try:
-            return self.execution.ReportExecution(
-                request, timeout=self.timeout_s, metadata=self.metadata
-            )
-        except grpc.RpcError as exc:
-            raise self._unavailable("ReportExecution", exc) from exc
+            return self.client.report(request)
+        except CallRefused as exc:
+            raise self._unavailable(exc) from exc

@@ -104,12 +104,11 @@ def deliver(
 ) -> int | None:
     """Send a report; on failure spool it. The audit sequence, or None when spooled."""
     try:
-        response = remote.report(request)
+        return remote.report(request)
     except ServerUnavailable as exc:
         path = spool.write(request)
         print(f"report not delivered ({exc}); spooled to {path}", file=out or sys.stderr)
         return None
-    return int(response.audit_sequence)
 
 
 def retry_spooled(remote: Remote, spool: Spool, out: TextIO | None = None) -> tuple[int, int]:

@@ -16,9 +16,6 @@ either way.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +32,7 @@ from sqlgate_client.runner.errors import (
 )
 from sqlgate_client.runner.remote import Remote
 from sqlgate_client.trust.keyset import PublicKeyset
-from sqlgate_client.trust.tokens import TokenClaims, verify_token
+from sqlgate_client.trust.tokens import TokenClaims, unverified_claims, verify_token
 
 
 def load_keyset(
@@ -52,10 +49,7 @@ def load_keyset(
     pinned_path = state_dir / "keys.json"
     if remote is None:
         raise UsageError("no --keys file and no server to fetch keys from")
-    try:
-        served = PublicKeyset.from_proto(remote.get_keys())
-    except KeyRefused as exc:
-        raise BadSignature(f"the server's keyset is malformed: {exc}") from exc
+    served = remote.get_keys()  # BadSignature when malformed
     if pinned_path.exists() and not repin:
         try:
             pinned = PublicKeyset.from_json(pinned_path.read_bytes())
@@ -72,19 +66,6 @@ def load_keyset(
     tmp.write_text(served.to_json(), encoding="utf-8")
     tmp.replace(pinned_path)
     return served
-
-
-def _unverified_context(token: str) -> dict[str, object] | None:
-    """The claims a token *says* it carries (to classify a refusal only, never to trust)."""
-    parts = token.split(".")
-    if len(parts) < 3:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(parts[2] + "=" * (-len(parts[2]) % 4))
-        claims = json.loads(raw[:-64])  # v4.public: claims, then a 64-byte signature
-    except (binascii.Error, ValueError):
-        return None
-    return claims if isinstance(claims, dict) else None
 
 
 def check_token(
@@ -111,7 +92,8 @@ def check_token(
     except TokenExpired as exc:
         raise TokenExpiredError(f"execution token: {exc}") from exc
     except ClaimError as exc:
-        claims = _unverified_context(token) or {}
+        said = unverified_claims(token)
+        claims = said if isinstance(said, dict) else {}
         same_context = (
             claims.get("environment") == environment
             and claims.get("target") == target

@@ -107,8 +107,13 @@ def _verify_raw(key: KeyInterface, token: str, assertion: bytes) -> bytes | None
     return payload
 
 
-def _unverified_claims(token: str) -> Any:
-    body = token.split(".")[2]
+def unverified_claims(token: str) -> Any:
+    """The claims a token *says* it carries, None if unreadable: never trusted, only
+    used to explain a refusal (which claims differ)."""
+    parts = token.split(".")
+    if len(parts) < 3:
+        return None
+    body = parts[2]
     try:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     except (binascii.Error, ValueError):
@@ -125,7 +130,7 @@ def _context_mismatch(
     """When the token fails under the runner's context, see whether it is a genuine token
     for *another* context (it verifies under the context its own claims name); if so,
     name the claims that differ. Either way the token is refused."""
-    claims = _unverified_claims(token)
+    claims = unverified_claims(token)
     if not isinstance(claims, dict):
         return None
     try:

@@ -3,7 +3,8 @@
 Prints the new verdict id, its re-computed decision and what it still misses (e.g. a
 security approval for a privileged statement); exit like check (0 allow,
 3 still needs approval, 1 deny; 2 usage or refused input). The API token comes from
-SQLGATE_TOKEN, the server from --server or SQLGATE_SERVER.
+SQLGATE_TOKEN, the server from --server or SQLGATE_SERVER, TLS/mTLS from
+--tls-ca/--tls-cert/--tls-key (or SQLGATE_TLS_CA/CERT/KEY).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlgate_client.check import (
     token_from_env,
 )
 from sqlgate_client.review import approve_remote
+from sqlgate_client.tls import TlsOptionError, add_tls_arguments, tls_from_args
 
 from sqlgate.cli.check import EXIT_BY_DECISION
 from sqlgate.cli.main import EXIT_DENY, EXIT_USAGE
@@ -42,6 +44,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--server", metavar="ADDR", help="sqlgate server (default: $SQLGATE_SERVER)")
     p.add_argument("--json", action="store_true", help="print the new verdict as JSON")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server")
+    add_tls_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -60,8 +63,9 @@ def run(args: argparse.Namespace) -> int:
             break_glass=args.break_glass,
             token=token_from_env(),
             timeout=args.timeout,
+            tls=tls_from_args(args),
         )
-    except (InvalidRequest, ServerUnreachable) as exc:
+    except (InvalidRequest, ServerUnreachable, TlsOptionError) as exc:
         print(f"sqlgate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except CheckError as exc:

@@ -6,7 +6,8 @@ metadata. ``--server`` (or SQLGATE_SERVER) sends them to a sqlgate server; ``--l
 runs the same review use case in-process. Both produce the same result dict and go
 through the same renderers; a server also returns a signed verdict (``verdict_id`` and
 ``verdict``, the DSSE envelope as a JSON object), ``--local`` is unsigned and has none.
-The API token for the server comes from SQLGATE_TOKEN.
+The API token for the server comes from SQLGATE_TOKEN; TLS/mTLS to it from
+``--tls-ca/--tls-cert/--tls-key`` (or SQLGATE_TLS_CA/CERT/KEY, ``sqlgate_client.tls``).
 Exit: 0 allow, 1 deny, 3 needs approval, 2 usage/input.
 """
 
@@ -31,6 +32,7 @@ from sqlgate_client.check import (
     token_from_env,
 )
 from sqlgate_client.render import FORMATS, render
+from sqlgate_client.tls import TlsOptionError, add_tls_arguments, tls_from_args
 
 from sqlgate.cli.main import EXIT_DENY, EXIT_NEEDS_APPROVAL, EXIT_OK, EXIT_USAGE
 
@@ -56,6 +58,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--target", default="default", help="target database name (default: default)")
     p.add_argument("--dialect", default="postgres", help="postgres or mysql (default: postgres)")
     p.add_argument("--format", default="text", dest="fmt", help=f"one of: {', '.join(FORMATS)}")
+    add_tls_arguments(p)
     p.add_argument("--repo", default="", help="repository, e.g. acme/app")
     p.add_argument("--commit", default="", help="commit being reviewed")
     p.add_argument(
@@ -175,11 +178,12 @@ def run(args: argparse.Namespace) -> int:
                 timeout=args.timeout,
                 server_version=args.server_version,
                 token=token_from_env(),
+                tls=tls_from_args(args),
                 author=args.author,
                 catalog=catalog,
                 rollback_files=rollback_files,
             )
-    except (InvalidRequest, ServerUnreachable) as exc:
+    except (InvalidRequest, ServerUnreachable, TlsOptionError) as exc:
         return _error(str(exc))
     except CheckError as exc:
         print(f"sqlgate: error: {exc}", file=sys.stderr)

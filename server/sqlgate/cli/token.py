@@ -15,12 +15,7 @@ import sys
 
 from sqlgate_client.check import server_from_env, token_from_env
 from sqlgate_client.execution import CallRefused, ExecutionClient
-from sqlgate_client.tls import (
-    TlsOptionError,
-    add_tls_arguments,
-    credentials_from_args,
-    has_client_cert,
-)
+from sqlgate_client.tls import TlsOptionError, add_tls_arguments, tls_from_args
 
 from sqlgate.cli.main import EXIT_DENY, EXIT_OK, EXIT_USAGE
 from sqlgate.config import DEFAULT_LISTEN
@@ -43,22 +38,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     api_token = token_from_env()
-    if not api_token and not has_client_cert(args):
-        print(
-            "sqlgate: error: set SQLGATE_TOKEN to your API token or give a client "
-            "certificate (--tls-cert/--tls-key)",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
     try:
-        credentials = credentials_from_args(args)
+        tls = tls_from_args(args)
+        if not api_token and not (tls is not None and tls.has_client_cert):
+            print(
+                "sqlgate: error: set SQLGATE_TOKEN to your API token or give a client "
+                "certificate (--tls-cert/--tls-key)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        address = args.server or server_from_env() or DEFAULT_LISTEN
+        client = ExecutionClient(address, api_token=api_token, timeout_s=args.timeout, tls=tls)
     except TlsOptionError as exc:
         print(f"sqlgate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    address = args.server or server_from_env() or DEFAULT_LISTEN
-    with ExecutionClient(
-        address, api_token=api_token, timeout_s=args.timeout, credentials=credentials
-    ) as client:
+    with client:
         try:
             issued = client.issue_token(args.verdict_id, args.env, args.target)
         except CallRefused as exc:

@@ -8,20 +8,19 @@ assertion the runner recomputes. The footer carries only the key id.
 
 from __future__ import annotations
 
+import functools
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, ParamSpec, TypeVar
 
 import pyseto
 from pyseto import Key
-from sqlgate_client.trust.keyset import PublicKeyset
 from sqlgate_client.trust.strictjson import dumps_canonical
 from sqlgate_client.trust.tokens import (
     AUDIENCE,
     ISSUER,
     MAX_TTL_S,
-    TokenClaims,
     implicit_assertion,
 )
 from sqlgate_client.trust.tokens import verify_token as _verify_token
@@ -32,6 +31,9 @@ from sqlgate.trust.errors import server_errors
 from sqlgate.trust.keys import Signer
 
 __all__ = ["IssuedToken", "issue_token", "verify_token"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class IssuedToken(NamedTuple):
@@ -95,24 +97,15 @@ def issue_token(
     return IssuedToken(token.decode("ascii"), jti, expires)
 
 
-def verify_token(
-    token: str,
-    keyset: PublicKeyset,
-    *,
-    environment: str,
-    target: str,
-    runner: str,
-    digests: Mapping[str, str],
-    now: datetime | None = None,
-) -> TokenClaims:
-    """``sqlgate_client.trust.tokens.verify_token`` raising ``sqlgate.errors`` classes."""
-    with server_errors():
-        return _verify_token(
-            token,
-            keyset,
-            environment=environment,
-            target=target,
-            runner=runner,
-            digests=digests,
-            now=now,
-        )
+def _raising_server_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(fn)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+        with server_errors():
+            return fn(*args, **kwargs)
+
+    return wrapped
+
+
+verify_token = _raising_server_errors(_verify_token)
+"""``sqlgate_client.trust.tokens.verify_token`` (the one implementation of the token
+checks) raising ``sqlgate.errors`` classes."""
