@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import grpc
+import psycopg
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -38,6 +41,8 @@ from sqlgate_client.gen.sqlgate.v1 import (
 from .conftest import trust_config
 
 ROOT = Path(__file__).resolve().parents[2]
+SQLGATE = [sys.executable, "-m", "sqlgate.cli.main"]
+RUNNER = [sys.executable, "-m", "sqlgate_client.runner.cli"]
 SAFE = b"CREATE TABLE t (id bigint PRIMARY KEY);\n"
 
 
@@ -338,3 +343,99 @@ def test_cli_token_over_mtls(tls: Tls) -> None:
     )
     assert no_cert.returncode != 0
     assert len(tls.events("token_issue")) == 2
+
+
+def _pem_files(tls: Tls, who: str) -> list[str]:
+    """``--tls-ca/--tls-cert/--tls-key`` for ``who``'s certificate, written to disk."""
+    issued = tls.clients[who]
+    return [
+        "--tls-ca",
+        str(tls.write("ca-for-clients.pem", tls.ca.pem)),
+        "--tls-cert",
+        str(tls.write(f"{who}.pem", issued.cert)),
+        "--tls-key",
+        str(tls.write(f"{who}.key", issued.key)),
+    ]
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SQLGATE_")}  # no API token
+    return subprocess.run(
+        args, capture_output=True, text=True, env=env, cwd=cwd, timeout=300, check=False
+    )
+
+
+@pytest.mark.postgres
+def test_cli_check_and_runner_over_mtls(tls: Tls, pg_dsn: str) -> None:
+    """``sqlgate check`` as alice's certificate, then ``sqlgate-runner`` as rita's: the
+    reviewed file is applied to PostgreSQL, every call authenticated by certificate only."""
+    schema = f"mtls_{uuid.uuid4().hex[:10]}"
+    repo = tls.tmp / "repo"
+    (repo / "db").mkdir(parents=True)
+    (repo / "db" / "V1__t.sql").write_text(f"CREATE TABLE {schema}_t (id bigint PRIMARY KEY);\n")
+    where = ["--server", tls.address, "--env", "production", "--target", "main-db"]
+    checked = _run(
+        [*SQLGATE, "check", *where, "--format", "json", *_pem_files(tls, "alice"), "db"], repo
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    verdict_id = json.loads(checked.stdout)["verdict_id"]
+    principal, details = tls.events("check")[-1]
+    assert (principal, details["verdict_id"]) == ("alice", verdict_id)
+
+    runner = [
+        *RUNNER,
+        "apply",
+        *where,
+        "--dsn",
+        pg_dsn,
+        "--runner-id",
+        "rita",
+        "--state-dir",
+        str(tls.tmp / "state"),
+        "--history-table",
+        f"{schema}.schema_history",
+        "--verdict",
+        verdict_id,
+    ]
+    # Without a client certificate the handshake fails: server unreachable, nothing run.
+    refused = _run([*runner, "--tls-ca", str(tls.write("ca-only.pem", tls.ca.pem)), "db"], repo)
+    assert refused.returncode == 17, refused.stdout + refused.stderr
+    assert tls.events("token_issue") == []
+    # A certificate without its key is a usage error before any call.
+    half = _run(
+        [*runner, "--tls-cert", str(tls.write("r.pem", tls.clients["rita"].cert)), "db"], repo
+    )
+    assert half.returncode == 2, half.stderr
+    assert "needs its key" in half.stderr
+
+    applied = _run([*runner, *_pem_files(tls, "rita"), "db"], repo)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert [p for p, _ in tls.events("token_issue")] == ["rita"]
+    assert [p for p, _ in tls.events("token_redeem")] == ["rita"]
+    with psycopg.connect(pg_dsn) as conn:
+        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{schema}_t",)).fetchone()
+        conn.execute(f"DROP TABLE {schema}_t; DROP SCHEMA {schema} CASCADE")
+    assert row == (True,)
+
+
+def test_cli_approve_over_mtls(tls: Tls) -> None:
+    """``sqlgate approve`` presents bob's certificate (no API token) and is bob."""
+    with tls.channel("alice") as channel:
+        verdict_id = check(channel).verdict_id
+    approved = _run(
+        [
+            *SQLGATE,
+            "approve",
+            verdict_id,
+            "--reason",
+            "reviewed over mTLS",
+            "--server",
+            tls.address,
+            "--json",
+            *_pem_files(tls, "bob"),
+        ],
+        ROOT,
+    )
+    assert approved.returncode in (0, 3), approved.stderr
+    principal, _ = tls.events("approve")[-1]
+    assert principal == "bob"
