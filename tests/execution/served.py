@@ -19,10 +19,11 @@ from typing import Any
 import grpc
 import psycopg
 from psycopg import sql
+from serving import address_of, pg_store_url, serving
 from sqlgate.app import App
 from sqlgate.auth.identities import hash_token
 from sqlgate.config import config_from_mapping
-from sqlgate.rpc.server import RunningServer, create_server
+from sqlgate.rpc.server import RunningServer
 from sqlgate.store.base import VerdictRecord
 from sqlgate.trust.keys import Keyset
 from sqlgate.trust.verdict import build_statement, sign_verdict
@@ -122,14 +123,6 @@ def server_config(url: str, keys_dir: Path, tokens: dict[str, str], **extra: Any
     )
 
 
-def pg_url(dsn: str, schema: str) -> str:
-    params = psycopg.conninfo.conninfo_to_dict(dsn)
-    return (
-        f"postgresql://{params.get('user', 'postgres')}@{params.get('host', '127.0.0.1')}:"
-        f"{params.get('port', 5432)}/{params['dbname']}?schema={schema}"
-    )
-
-
 def drop_schema(dsn: str, schema: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
@@ -140,7 +133,7 @@ def store_url(kind: str, tmp: Path, pg_dsn: str | None) -> tuple[str, str | None
         return f"sqlite:///{tmp / 'store.db'}", None
     assert pg_dsn is not None
     schema = f"x_{uuid.uuid4().hex[:12]}"
-    return pg_url(pg_dsn, schema), schema
+    return pg_store_url(pg_dsn, schema), schema
 
 
 def serve(kind: str, tmp: Path, pg_dsn: str | None) -> Iterator[Served]:
@@ -151,12 +144,10 @@ def serve(kind: str, tmp: Path, pg_dsn: str | None) -> Iterator[Served]:
     config = server_config(url, keys_dir, tokens)
     now = [NOW]
     app = App.build(config, clock=lambda: now[0])
-    running = create_server(config, app=app)
-    running.server.start()
     try:
-        yield Served(running, f"127.0.0.1:{running.port}", tokens, now, url, keys_dir)
+        with serving(config, app=app, grace_s=0) as running:
+            yield Served(running, address_of(running), tokens, now, url, keys_dir)
     finally:
-        running.stop(0)
         if schema is not None and pg_dsn is not None:
             drop_schema(pg_dsn, schema)
 

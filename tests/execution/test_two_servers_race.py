@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import secrets
 import signal
-import socket
 import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 import yaml
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from serving import SQLGATE, free_port, wait_serving
 from sqlgate.audit.verify import verify_chain
 from sqlgate.auth.identities import hash_token
 from sqlgate.store import open_store
@@ -40,29 +36,6 @@ ROUNDS = 12
 ENV, TARGET, RUNNER = "production", "main-db", "runner:deploy"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_serving(address: str, proc: subprocess.Popen[bytes], budget_s: float = 120) -> None:
-    deadline = time.monotonic() + budget_s
-    with grpc.insecure_channel(address) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise AssertionError(f"server exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            time.sleep(0.2)
-    raise AssertionError("server never reported SERVING")
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def replicas(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
     pg = request.getfixturevalue("pg_dsn") if request.param == "postgres" else None
@@ -75,7 +48,7 @@ def replicas(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[st
     addresses = []
     try:
         for _ in range(2):
-            address = f"127.0.0.1:{_free_port()}"
+            address = f"127.0.0.1:{free_port()}"
             config = tmp_path / f"sqlgate-{len(procs)}.yaml"
             config.write_text(
                 yaml.safe_dump(
@@ -98,14 +71,14 @@ def replicas(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[st
                 )
             )
             proc = subprocess.Popen(
-                [sys.executable, "-m", "sqlgate.cli.main", "serve", "--config", str(config)],
+                [*SQLGATE, "serve", "--config", str(config)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
             )
             procs.append(proc)
             addresses.append(address)
         for proc, address in zip(procs, addresses, strict=True):
-            _wait_serving(address, proc)
+            wait_serving(address, proc)
         yield {
             "addresses": addresses,
             "url": url,

@@ -12,9 +12,10 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
+from serving import address_of, serving
 from sqlgate.auth.identities import hash_token, new_token
 from sqlgate.config import PrincipalConfig, ServerConfig, with_overrides
-from sqlgate.rpc.server import RunningServer, create_server
+from sqlgate.rpc.server import RunningServer
 from sqlgate.trust.keys import Keyset
 
 
@@ -48,17 +49,13 @@ def trusted(
 
 @pytest.fixture(scope="session")
 def running_server(trusted: Callable[[ServerConfig], ServerConfig]) -> Iterator[RunningServer]:
-    running = create_server(trusted(with_overrides(ServerConfig(), listen="127.0.0.1:0")))
-    running.server.start()
-    try:
+    with serving(trusted(with_overrides(ServerConfig(), listen="127.0.0.1:0"))) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="session")
 def server_address(running_server: RunningServer) -> str:
-    return f"127.0.0.1:{running_server.port}"
+    return address_of(running_server)
 
 
 @pytest.fixture(scope="session")

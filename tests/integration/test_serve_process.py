@@ -5,44 +5,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from serving import SQLGATE, free_port, wait_serving
 from sqlgate.cli.dev_config import write_dev_config
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-SQLGATE = [sys.executable, "-m", "sqlgate.cli.main"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_serving(address: str, proc: subprocess.Popen[bytes], budget_s: float = 60) -> None:
-    deadline = time.monotonic() + budget_s
-    with grpc.insecure_channel(address) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, "server exited during start-up"
-            try:
-                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            time.sleep(0.2)
-    raise AssertionError("server never reported SERVING")
 
 
 def test_serve_subprocess_check_and_sigterm(tmp_path: Path) -> None:
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     config, tokens = write_dev_config(tmp_path / "dev")
     proc = subprocess.Popen(
         [*SQLGATE, "serve", "--config", str(config), "--listen", address],
@@ -51,7 +24,7 @@ def test_serve_subprocess_check_and_sigterm(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait_serving(address, proc)
+        wait_serving(address, proc, budget_s=60)
         check = subprocess.run(
             [
                 *SQLGATE,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from psycopg.conninfo import conninfo_to_dict
+from serving import address_of, pg_store_url, serving
 from sqlgate.auth.identities import hash_token, new_token
 from sqlgate.config import (
     ApprovalsConfig,
@@ -21,8 +21,9 @@ from sqlgate.config import (
     PrincipalConfig,
     ServerConfig,
 )
-from sqlgate.rpc.server import RunningServer, create_server
+from sqlgate.rpc.server import RunningServer
 from sqlgate.trust.keys import Keyset
+from sqlgate_client.channel import open_channel
 
 ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     "alice": {"author": ("*",)},
@@ -42,18 +43,10 @@ class Env:
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.running.port}"
+        return address_of(self.running)
 
     def meta(self, who: str) -> tuple[tuple[str, str], ...]:
         return (("authorization", f"Bearer {self.tokens[who]}"),)
-
-
-def _pg_url(dsn: str) -> str:
-    parts = conninfo_to_dict(dsn)
-    return (
-        f"postgresql://{parts.get('user', 'postgres')}@{parts.get('host', '127.0.0.1')}:"
-        f"{parts.get('port', '5432')}/{parts['dbname']}?schema=t_{uuid.uuid4().hex[:10]}"
-    )
 
 
 def trust_config(tmp: Path, store: str, **approvals: object) -> tuple[ServerConfig, dict[str, str]]:
@@ -84,21 +77,17 @@ def trust_config(tmp: Path, store: str, **approvals: object) -> tuple[ServerConf
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'sqlgate.db'}"
-    return _pg_url(request.getfixturevalue("pg_dsn"))
+    return pg_store_url(request.getfixturevalue("pg_dsn"), f"t_{uuid.uuid4().hex[:10]}")
 
 
 @pytest.fixture
 def env(tmp_path: Path, store_url: str) -> Iterator[Env]:
     config, tokens = trust_config(tmp_path, store_url)
-    running = create_server(config)
-    running.server.start()
-    try:
+    with serving(config) as running:
         yield Env(running, tokens)
-    finally:
-        running.stop(None)
 
 
 @pytest.fixture
 def channel(env: Env) -> Iterator[grpc.Channel]:
-    with grpc.insecure_channel(env.address) as ch:
+    with open_channel(env.address, tls=None) as ch:
         yield ch

@@ -18,11 +18,12 @@ from typing import Any
 
 import grpc
 import pytest
+from serving import serving_with_channel
 from sqlgate.app import App
 from sqlgate.audit.verify import verify_chain
 from sqlgate.auth.identities import hash_token, new_token
 from sqlgate.config import PrincipalConfig
-from sqlgate.rpc.server import RunningServer, create_server
+from sqlgate.rpc.server import RunningServer
 from sqlgate_client.gen.sqlgate.v1 import (
     common_pb2,
     execution_pb2,
@@ -101,13 +102,8 @@ def flow(tmp_path: Path, store_url: str) -> Iterator[Flow]:
     config = dataclasses.replace(config, principals=(*config.principals, rita))
     offset = [timedelta(0)]
     app = App.build(config, clock=lambda: datetime.now(UTC) + offset[0])
-    running = create_server(config, app=app)
-    running.server.start()
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-            yield Flow(running, channel, tokens, offset)
-    finally:
-        running.stop(None)
+    with serving_with_channel(config, app=app) as (running, channel):
+        yield Flow(running, channel, tokens, offset)
 
 
 def refused(call: Any, reason: str) -> str:

@@ -18,9 +18,10 @@ from typing import Any
 
 import grpc
 import pytest
+from serving import serving_with_channel
 from sqlgate.auth.identities import hash_token, new_token
 from sqlgate.config import PrincipalConfig
-from sqlgate.rpc.server import RunningServer, create_server
+from sqlgate.rpc.server import RunningServer
 from sqlgate_client.convert import response_to_dict
 from sqlgate_client.gen.sqlgate.v1 import (
     common_pb2,
@@ -86,13 +87,8 @@ def gate(tmp_path: Path, store_url: str) -> Iterator[Gate]:
         tokens[pid] = new_token()
         extra.append(PrincipalConfig(id=pid, tokens=(hash_token(tokens[pid]),), roles=roles))
     config = dataclasses.replace(config, principals=(*config.principals, *extra))
-    running = create_server(config)
-    running.server.start()
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-            yield Gate(running, channel, tokens)
-    finally:
-        running.stop(None)
+    with serving_with_channel(config) as (running, channel):
+        yield Gate(running, channel, tokens)
 
 
 def predicate(envelope: bytes) -> dict[str, Any]:
