@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import Self
 
 import grpc
 
@@ -79,7 +80,7 @@ class ExecutionClient:
         self._keys = keys_pb2_grpc.KeyServiceStub(self.channel)
         self._audit = audit_pb2_grpc.AuditServiceStub(self.channel)
 
-    def __enter__(self) -> ExecutionClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

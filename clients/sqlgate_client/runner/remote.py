@@ -10,7 +10,6 @@ malformed served keyset is BadSignature (10); unreadable TLS files are UsageErro
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
 
 import grpc
 
@@ -41,7 +40,7 @@ _REFUSALS = {
 _CONTEXT_REASONS = {"environment_mismatch", "target_mismatch"}
 
 
-class Remote:
+class Remote(ExecutionClient):
     """ExecutionClient for the whole run, raising runner errors."""
 
     def __init__(
@@ -54,24 +53,10 @@ class Remote:
     ) -> None:
         if not address:
             raise UsageError("--server is required")
-        self.address = address
         try:
-            self.client = ExecutionClient(
-                address, api_token=api_token, timeout_s=timeout_s, tls=tls
-            )
+            super().__init__(address, api_token=api_token, timeout_s=timeout_s, tls=tls)
         except TlsOptionError as exc:
             raise UsageError(str(exc)) from exc
-
-    def __enter__(self) -> Remote:
-        return self
-
-    def __exit__(
-        self,
-        _t: type[BaseException] | None,
-        _e: BaseException | None,
-        _tb: TracebackType | None,
-    ) -> None:
-        self.client.channel.close()
 
     def _unavailable(self, exc: CallRefused) -> ServerUnavailable:
         name = exc.code.name if exc.code is not None else "ERROR"
@@ -79,7 +64,7 @@ class Remote:
 
     def get_keys(self) -> PublicKeyset:
         try:
-            return self.client.get_keys()
+            return super().get_keys()
         except CallRefused as exc:
             raise self._unavailable(exc) from exc
         except KeyRefused as exc:
@@ -87,7 +72,7 @@ class Remote:
 
     def issue_token(self, verdict_id: str, environment: str, target: str) -> IssuedToken:
         try:
-            return self.client.issue_token(verdict_id, environment, target)
+            return super().issue_token(verdict_id, environment, target)
         except CallRefused as exc:
             if exc.code not in _REFUSALS:
                 raise self._unavailable(exc) from exc
@@ -106,7 +91,7 @@ class Remote:
         self, token: str, environment: str, target: str, digests: Mapping[str, str]
     ) -> Redeemed:
         try:
-            return self.client.redeem(token, environment, target, digests)
+            return super().redeem(token, environment, target, digests)
         except CallRefused as exc:
             if exc.code not in _REFUSALS:
                 raise self._unavailable(exc) from exc
@@ -119,6 +104,6 @@ class Remote:
     def report(self, request: execution_pb2.ReportExecutionRequest) -> int:
         """Send a report; the audit sequence of its event."""
         try:
-            return self.client.report(request)
+            return super().report(request)
         except CallRefused as exc:
             raise self._unavailable(exc) from exc
