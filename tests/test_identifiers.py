@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlgate import identifiers
 from sqlgate.identifiers import identifier_fact, identifiers_of
 from sqlgate.parse import SourceFile, parse_migrations
 
@@ -64,3 +65,9 @@ def test_mysql_column_rename_names_both_columns() -> None:
     ).statements
     names = {f["name"]: f["scripts"] for f in identifiers_of(s)}
     assert names == {"t": ["LATIN"], "a": ["LATIN"], "\u0430": ["CYRILLIC"]}
+
+
+@pytest.mark.parametrize("code", range(128))
+def test_ascii_fast_path_agrees_with_the_unicode_database(code: int) -> None:
+    name = f"a{chr(code)}b"
+    assert identifiers._classify(name) == identifiers._classify_unicode(name)

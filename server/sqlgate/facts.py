@@ -124,13 +124,16 @@ def norm(name: str) -> str:
     return name.removeprefix("public.")
 
 
-def _target(s: m.Statement, index_table: Mapping[str, str]) -> tuple[str, ...]:
+def _target(s: m.Statement, indexes: _Indexes) -> tuple[str, ...]:
     table = getattr(s, "table", None)
     if isinstance(table, str):
         return (table,)
     if isinstance(s, (m.DropTable, m.Truncate)):
         return s.tables
     if isinstance(s, m.DropIndex):
+        # Only DROP INDEX needs the name → table map: building it for every statement
+        # made derive() quadratic in the number of indexes.
+        index_table = indexes.table_of()
         return tuple(index_table[norm(n)] for n in s.names if norm(n) in index_table)
     return ()
 
@@ -228,12 +231,14 @@ def derive(
     cat_tables = _catalog_tables(catalog)
     existing: set[str] | None = {_qualified(t) for t in cat_tables} if catalog else None
     indexes = _Indexes(cat_tables)
-    created: list[str] = []
+    # Insertion-ordered set: membership is tested for every statement (a list made this
+    # quadratic on large sets), order is kept for `tables_created`.
+    created: dict[str, None] = {}
     timeout_session = timeout_local = False
     stmt_timeout = (False, False)  # statement_timeout in force: (session, SET LOCAL)
     out: list[m.Statement] = []
     for s in statements:
-        targets = tuple(norm(t) for t in _target(s, indexes.table_of()))
+        targets = tuple(norm(t) for t in _target(s, indexes))
         facts: dict[str, Any] = {
             "lock": _lock(s, dialect),
             "table_created_in_set": bool(targets) and all(t in created for t in targets),
@@ -258,7 +263,7 @@ def derive(
             timeout_local = False
         stmt_timeout = _timeout_after(s, "statement_timeout", *stmt_timeout)
         _effects(s, indexes, created, dialect)
-    return SetFacts(statements=out, tables_created=created, indexes=indexes.items)
+    return SetFacts(statements=out, tables_created=list(created), indexes=indexes.items)
 
 
 def _timeout_after(s: m.Statement, name: str, session: bool, local: bool) -> tuple[bool, bool]:
@@ -271,11 +276,10 @@ def _timeout_after(s: m.Statement, name: str, session: bool, local: bool) -> tup
     return session, local
 
 
-def _effects(s: m.Statement, indexes: _Indexes, created: list[str], dialect: str) -> None:
+def _effects(s: m.Statement, indexes: _Indexes, created: dict[str, None], dialect: str) -> None:
     if isinstance(s, m.CreateTable):
         table = norm(s.table)
-        if table not in created:
-            created.append(table)
+        created.setdefault(table, None)
         for c in s.constraints:
             indexes.add(_implicit(table, c.constraint_type, c.name, c.columns))
         if dialect == "mysql":
@@ -297,12 +301,13 @@ def _effects(s: m.Statement, indexes: _Indexes, created: list[str], dialect: str
     elif isinstance(s, m.DropTable):
         for t in s.tables:
             indexes.drop_table(norm(t))
-            if norm(t) in created:
-                created.remove(norm(t))
+            created.pop(norm(t), None)
     elif isinstance(s, m.RenameTable):
         old, new = norm(s.table), norm(s.new_name)
         if "." in old and "." not in new:
             new = f"{old.rsplit('.', 1)[0]}.{new}"
         indexes.rename_table(old, new)
         if old in created:
-            created[created.index(old)] = new
+            renamed = {new if k == old else k: None for k in created}
+            created.clear()
+            created.update(renamed)

@@ -15,6 +15,7 @@ UTS #39's mixed-script check needs at this grain without a third-party script ta
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -65,13 +66,29 @@ def is_invisible(ch: str) -> bool:
 
 def identifier_fact(name: str) -> dict[str, Any]:
     """``{name, nfc, scripts, invisible}`` for one identifier."""
+    nfc, scripts, invisible = _classify(name)
+    return {"name": name, "nfc": nfc, "scripts": list(scripts), "invisible": invisible}
+
+
+@functools.lru_cache(maxsize=65536)
+def _classify(name: str) -> tuple[bool, tuple[str, ...], bool]:
+    """(nfc, scripts, invisible); cached because a set names the same tables again and again."""
+    if name.isascii():
+        # Fast path, same answers as below: ASCII is NFC, its letters are LATIN, and only
+        # its control characters (Cc) are invisible.
+        latin = ("LATIN",) if any(ch.isalpha() for ch in name) else ()
+        return True, latin, any(ord(ch) < 32 or ord(ch) == 127 for ch in name)
+    return _classify_unicode(name)
+
+
+def _classify_unicode(name: str) -> tuple[bool, tuple[str, ...], bool]:
+    """The general path, from the Unicode database (tests check the fast path against it)."""
     scripts = sorted({s for ch in name if not is_invisible(ch) and (s := script_of(ch))})
-    return {
-        "name": name,
-        "nfc": unicodedata.normalize("NFC", name) == name,
-        "scripts": scripts,
-        "invisible": any(is_invisible(ch) for ch in name),
-    }
+    return (
+        unicodedata.normalize("NFC", name) == name,
+        tuple(scripts),
+        any(is_invisible(ch) for ch in name),
+    )
 
 
 def _strings(value: Any) -> Iterator[str]:
