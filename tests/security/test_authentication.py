@@ -119,7 +119,13 @@ def test_a_valid_token_of_one_principal_and_a_wrong_one_are_not_confused(env: En
     wrong = env.tokens["alice"][:-2] + ("AA" if not env.tokens["alice"].endswith("AA") else "BB")
     before = len(env.events())
     with pytest.raises(grpc.RpcError) as info:
-        _call(env, "/sqlgate.v1.KeyService/GetKeys", False, False, [("authorization", f"Bearer {wrong}")])
+        _call(
+            env,
+            "/sqlgate.v1.KeyService/GetKeys",
+            False,
+            False,
+            [("authorization", f"Bearer {wrong}")],
+        )
     assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert wrong not in (info.value.details() or "")
     (event,) = env.events()[before:]

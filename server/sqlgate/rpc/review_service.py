@@ -58,13 +58,17 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
             require_role(
                 app.roles, app.audit, principal, ["ci"], env, "check on behalf of an author"
             )
-            if not app.roles.known(request.author):
+            # The named author must take part in this environment: attributing a change
+            # to a principal with no role here (or to an unknown id) would let its real
+            # author, if an approver, pass as a "non-author" approver.
+            if not app.roles.roles_in(request.author, env):
                 raise deny(
                     app.audit,
                     principal,
                     "check",
-                    f"author {request.author!r} is not a known principal",
+                    f"author {request.author!r} holds no role in environment {env!r}",
                     environment=env,
+                    author=request.author,
                 )
             return request.author, "ci"
         return principal.id, require_role(
@@ -126,9 +130,9 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
             if not request.verdict_id:
                 raise InputError("verdict_id is required")
             record = app.store.get_verdict(request.verdict_id)
-            if not app.roles.roles_in(principal.id, record.environment) and not (
-                app.roles.holds_anywhere(principal.id, "auditor")
-            ):
+            # A role in *this* environment (an auditor for "*" holds one everywhere);
+            # an auditor scoped to another environment reads nothing here.
+            if not app.roles.roles_in(principal.id, record.environment):
                 raise deny(
                     app.audit,
                     principal,
