@@ -99,7 +99,7 @@ def security_config(tmp: Path, store: str) -> tuple[ServerConfig, dict[str, str]
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'sqlgate.db'}"
-    return pg_store_url(request.getfixturevalue("pg_dsn"), f"s_{uuid.uuid4().hex[:10]}")
+    return str(pg_store_url(request.getfixturevalue("pg_dsn"), f"s_{uuid.uuid4().hex[:10]}"))
 
 
 @pytest.fixture

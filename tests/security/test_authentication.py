@@ -37,10 +37,13 @@ def _registered_methods(env: Env) -> list[tuple[str, bool, bool]]:
     return out
 
 
-def _call(env: Env, method: str, cstream: bool, sstream: bool, metadata: object) -> None:
+Metadata = tuple[tuple[str, str | bytes], ...] | None
+
+
+def _call(env: Env, method: str, cstream: bool, sstream: bool, metadata: Metadata) -> None:
     ident = {"request_serializer": None, "response_deserializer": None}
     ch = env.channel
-    md = metadata  # type: ignore[assignment]
+    md = metadata
     if not cstream and not sstream:
         ch.unary_unary(method, **ident)(b"", timeout=30, metadata=md)
     elif not cstream:
@@ -97,11 +100,11 @@ GARBAGE = [
 
 @pytest.mark.parametrize("metadata", GARBAGE, ids=range(len(GARBAGE)))
 def test_garbage_credentials_are_refused_audited_and_not_echoed(
-    env: Env, metadata: list[tuple[str, object]]
+    env: Env, metadata: list[tuple[str, str | bytes]]
 ) -> None:
     before = len(env.events())
     with pytest.raises(grpc.RpcError) as info:
-        _call(env, "/sqlgate.v1.KeyService/GetKeys", False, False, metadata)
+        _call(env, "/sqlgate.v1.KeyService/GetKeys", False, False, tuple(metadata))
     assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
     details = info.value.details() or ""
     (event,) = env.events()[before:]
@@ -124,7 +127,7 @@ def test_a_valid_token_of_one_principal_and_a_wrong_one_are_not_confused(env: En
             "/sqlgate.v1.KeyService/GetKeys",
             False,
             False,
-            [("authorization", f"Bearer {wrong}")],
+            (("authorization", f"Bearer {wrong}"),),
         )
     assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert wrong not in (info.value.details() or "")

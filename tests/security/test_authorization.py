@@ -3,7 +3,8 @@
 Findings covered here: an auditor scoped to one environment could read verdicts of every
 environment (GetVerdict accepted ``auditor`` held *anywhere*); a ``ci`` principal could
 attribute a check to any principal named in the config, even one holding no role in that
-environment (e.g. a staging runner or auditor, or a principal with no roles), which lets the real author approve their own change.
+environment (a staging runner or auditor, a principal with no roles), which lets the
+real author approve their own change.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def test_ci_cannot_attribute_a_check_to_a_principal_who_is_no_author_there(env: 
     # author (whoever pushed), if an approver there, approve as a "non-author".
     for pretend in ("nobody", "aud-stg", "stan", "ci-stg", "ghost"):
         before = len(env.events())
-        code, details = _code(lambda p=pretend: env.check("ci-bot", TYPE_CHANGE, author=p))  # type: ignore[misc]
+        code, details = _code(lambda p=pretend: env.check("ci-bot", TYPE_CHANGE, author=p))
         assert code == grpc.StatusCode.PERMISSION_DENIED, (pretend, details)
         assert pretend in details
         kinds = [e.kind for e in env.events()[before:]]
@@ -82,7 +83,7 @@ def test_approver_outside_the_verdicts_environment_is_refused(env: Env) -> None:
     stub = review_pb2_grpc.ReviewServiceStub(env.channel)
     for who in ("nobody", "aud-stg", "ci-bot", "rita"):
         code, _ = _code(
-            lambda w=who: stub.Approve(  # type: ignore[misc]
+            lambda w=who: stub.Approve(
                 review_pb2.ApproveRequest(verdict_id=verdict, reason="ok"),
                 timeout=30,
                 metadata=env.meta(w),

@@ -14,8 +14,11 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
+from sqlgate.audit.bound import MAX_DETAILS_BYTES, bound_details
 from sqlgate.audit.chain import checkpoint_payload
 from sqlgate.store.base import AuditRecord, CheckpointRecord, Store
+
+__all__ = ["KINDS", "MAX_DETAILS_BYTES", "AuditLog", "CheckpointSigner"]
 
 KINDS: Final = frozenset(
     {
@@ -66,10 +69,14 @@ class AuditLog:
         self._clock = clock
 
     def record(self, kind: str, principal: str, details: Mapping[str, Any]) -> AuditRecord:
-        """Append one event of a known ``kind``; an unknown kind is a programming error."""
+        """Append one event of a known ``kind``; an unknown kind is a programming error.
+
+        Details are bounded (``sqlgate.audit.bound``): callers put request fields in them.
+        """
         if kind not in KINDS:
             raise ValueError(f"unknown audit event kind {kind!r}")
-        record = self.store.append_audit(kind, principal, details, self._clock())
+        bounded = bound_details(details)
+        record = self.store.append_audit(kind, principal, bounded, self._clock())
         if self.signer is not None and record.sequence % self.every == 0:
             self.checkpoint(record)
         return record

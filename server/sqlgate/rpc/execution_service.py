@@ -53,6 +53,7 @@ from sqlgate.audit.chain import rfc3339
 from sqlgate.auth.principal import Principal, current_principal
 from sqlgate.errors import ConfigError, ExecutionRefused, Unauthenticated
 from sqlgate.execution import REASONS, Execution
+from sqlgate.rpc.status import short
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +115,10 @@ def _mapped(context: grpc.ServicerContext, what: str) -> Iterator[None]:
     try:
         yield
     except ExecutionRefused as exc:
-        context.abort(STATUS.get(exc.reason, grpc.StatusCode.INTERNAL), f"{exc.reason}: {exc}")
+        code = STATUS.get(exc.reason, grpc.StatusCode.INTERNAL)
+        context.abort(code, short(f"{exc.reason}: {exc}"))
     except Unauthenticated as exc:
-        context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
+        context.abort(grpc.StatusCode.UNAUTHENTICATED, short(str(exc)))
     except Exception:
         log.exception("%s failed unexpectedly", what)
         context.abort(grpc.StatusCode.INTERNAL, f"internal error during {what} (logged)")

@@ -23,6 +23,24 @@ from sqlgate.errors import (
 
 log = logging.getLogger(__name__)
 
+MAX_MESSAGE_BYTES = 4000  # status details travel percent-encoded in trailers (8 KiB soft cap)
+
+
+def _wire_bytes(char: str) -> int:
+    return 1 if " " <= char <= "~" and char != "%" else 3 * len(char.encode("utf-8", "replace"))
+
+
+def short(message: str) -> str:
+    """``message`` cut to fit a trailer: refusals quote request fields, and an over-long
+    grpc-message would turn the refusal into RESOURCE_EXHAUSTED with no reason at all."""
+    used = 0
+    for i, char in enumerate(message):
+        used += _wire_bytes(char)
+        if used > MAX_MESSAGE_BYTES - 64:
+            return f"{message[:i]}…[{len(message)} chars]"
+    return message
+
+
 _CODES: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
     (InputError, grpc.StatusCode.INVALID_ARGUMENT),
     (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
@@ -47,4 +65,4 @@ def abort(context: grpc.ServicerContext, exc: Exception, what: str) -> NoReturn:
     if code is grpc.StatusCode.INTERNAL:
         log.error("%s failed unexpectedly", what, exc_info=exc)
         context.abort(code, f"internal error while handling {what} (logged)")
-    context.abort(code, str(exc))
+    context.abort(code, short(str(exc)))
