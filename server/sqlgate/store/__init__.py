@@ -35,7 +35,17 @@ __all__ = [
     "TokenRecord",
     "VerdictRecord",
     "open_store",
+    "redact_url",
 ]
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for error messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def open_store(url: str, *, create: bool = True) -> Store:
@@ -45,14 +55,15 @@ def open_store(url: str, *, create: bool = True) -> Store:
     new empty store (a verifier must not "verify" a typo as an empty, intact log).
     """
     parts = urlsplit(url)
+    shown = redact_url(url)
     if parts.scheme == "sqlite":
         if parts.netloc:
-            raise ConfigError(f"store URL {url!r}: use sqlite:///path (no host)")
+            raise ConfigError(f"store URL {shown!r}: use sqlite:///path (no host)")
         path = parts.path[1:] if parts.path.startswith("/") else parts.path
         if not path:
-            raise ConfigError(f"store URL {url!r} names no file")
+            raise ConfigError(f"store URL {shown!r} names no file")
         if not create and path != ":memory:" and not Path(path).is_file():
-            raise ConfigError(f"store {url!r}: no such SQLite file")
+            raise ConfigError(f"store {shown!r}: no such SQLite file")
         return SqliteStore(path)
     if parts.scheme in ("postgresql", "postgres"):
         query = parse_qsl(parts.query, keep_blank_values=True)
@@ -60,4 +71,6 @@ def open_store(url: str, *, create: bool = True) -> Store:
         rest = [(key, value) for key, value in query if key != "schema"]
         dsn = urlunsplit(parts._replace(query=urlencode(rest)))
         return PostgresStore(dsn, schema=schema[-1] if schema else None)
-    raise ConfigError(f"unsupported store URL {url!r}: expected sqlite:///... or postgresql://...")
+    raise ConfigError(
+        f"unsupported store URL {shown!r}: expected sqlite:///... or postgresql://..."
+    )
