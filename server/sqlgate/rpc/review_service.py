@@ -199,6 +199,16 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
                     f"verdict {old.verdict_id} is superseded by {latest.verdict_id}; approve that"
                 ),
             )
+        if old.policy_digest != app.engine.policy_digest:
+            # Approve re-issues the stored findings; under another policy they may be wrong.
+            raise self._refuse(
+                principal,
+                old.verdict_id,
+                Conflict(
+                    f"verdict {old.verdict_id} was reviewed under policy {old.policy_digest}, "
+                    f"not the loaded {app.engine.policy_digest}; run the check again"
+                ),
+            )
         now = app.now()
         if old.expires_at <= now:
             raise self._refuse(
