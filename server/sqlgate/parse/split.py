@@ -17,7 +17,10 @@ from typing import Literal
 
 Dialect = Literal["postgres", "mysql"]
 
-_SPACE = re.compile(r"\s+")
+# The servers' lexers treat only ASCII whitespace as space; any other character (U+00A0,
+# U+2003, ...) is part of a token (non-ASCII: an identifier character) and must not vanish.
+_SPACES = " \t\n\r\f\v"
+_SPACE = re.compile(r"[ \t\n\r\f\v]+")
 _WORD = re.compile(r"[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*|[0-9][A-Za-z0-9_.]*")
 _PG_STR = re.compile(r"'(?:[^']|'')*'")
 _PG_ESTR = re.compile(r"[Ee]'(?:[^'\\]|\\.|'')*'", re.DOTALL)
@@ -107,8 +110,12 @@ def split(text: str, dialect: Dialect) -> list[Segment]:
     return _split_pg(text) if dialect == "postgres" else _split_mysql(text)
 
 
-def _block_comment_end_pg(text: str, pos: int) -> int:
-    """End offset of a nested ``/* */`` comment starting at ``pos`` (len(text) if open)."""
+def _block_comment_end_pg(text: str, pos: int) -> tuple[int, bool]:
+    """(end offset, closed) of a nested ``/* */`` comment starting at ``pos``.
+
+    Unclosed comments run to the end of the text; ``closed`` is False for them even when
+    the text happens to end with ``*/`` (``/* /* */``: the outer comment is still open).
+    """
     depth, i, n = 0, pos, len(text)
     while i < n:
         if text.startswith("/*", i):
@@ -118,13 +125,13 @@ def _block_comment_end_pg(text: str, pos: int) -> int:
             depth -= 1
             i += 2
             if depth == 0:
-                return i
+                return i, True
         else:
             nxt = min((j for j in (text.find("/*", i), text.find("*/", i)) if j >= 0), default=-1)
             if nxt < 0:
-                return n
+                return n, False
             i = nxt
-    return n
+    return n, False
 
 
 def _comment(b: _Builder, start: int, end: int) -> None:
@@ -149,61 +156,97 @@ def _word(b: _Builder, word: str, start: int, end: int) -> None:
     b.prev_word = low
 
 
+# PostgreSQL scanner: one compiled alternation tried at each token start. Everything that
+# cannot change a statement's boundary or depth (whitespace, ordinary words, operators,
+# a `$` that opens no dollar quote) is consumed as one "run"; comments, quotes, dollar
+# quotes, `;`, parentheses and the block keywords are tokens of their own. The run
+# never starts or ends on whitespace, so a statement's first/last offsets are exact.
+_WS = r"[ \t\n\r\f\v]"  # the same whitespace as _SPACE
+_WORDCHAR = r"[A-Za-z0-9_$\x80-\U0010ffff]"
+_KEYWORD = (
+    r"(?:[Bb][Ee][Gg][Ii][Nn]|[Cc][Aa][Ss][Ee]|[Ll][Oo][Oo][Pp]|[Rr][Ee][Pp][Ee][Aa][Tt]"
+    rf"|[Ee][Nn][Dd]|[Aa][Tt][Oo][Mm][Ii][Cc])(?!{_WORDCHAR})"
+)
+_TAG = r"(?:[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*)?"
+_PLAIN = (
+    rf"(?:(?![Ee]')(?!{_KEYWORD})(?:{_WORD.pattern})"
+    r"|[^ \t\n\r\f\v'\"$;()\-/A-Za-z_0-9\x80-\U0010ffff]"
+    rf"|\$(?!{_TAG}\$)|-(?!-)|/(?!\*))"
+)
+_PG_TOKEN = re.compile(
+    rf"(?P<space>{_WS}+)"
+    r"|(?P<line>--[^\n]*)"
+    r"|(?P<block>/\*)"
+    r"|(?P<str>')"
+    r"|(?P<estr>[Ee]')"
+    r"|(?P<ident>\")"
+    rf"|(?P<dollar>\${_TAG}\$)"
+    r"|(?P<semi>;)"
+    r"|(?P<open>\()"
+    r"|(?P<close>\))"
+    rf"|(?P<keyword>{_KEYWORD})"
+    rf"|(?P<run>{_PLAIN}(?:{_WS}*+{_PLAIN})*+)"
+)
+_HAS_WORD = re.compile(r"[A-Za-z_0-9\x80-\U0010ffff]")
+
+
 def _split_pg(text: str) -> list[Segment]:
     b = _Builder(text)
     i, n = 0, len(text)
+    match = _PG_TOKEN.match
     while i < n:
-        c = text[i]
-        if c.isspace():
-            m = _SPACE.match(text, i)
-            i = m.end() if m else i + 1
-        elif c == "-" and text.startswith("--", i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
+        m = match(text, i)
+        if m is None:  # not reachable: every character starts one of the alternatives
+            b.token(i, i + 1)
+            i += 1
+            continue
+        kind, j = m.lastgroup, m.end()
+        if kind == "run":
+            if b.first is None:
+                b.first = i
+            b.last_end = j
+            # Only "the previous word was BEGIN/END" matters to _word; a run holding
+            # any word makes it some other word.
+            if b.prev_word in ("begin", "end") and _HAS_WORD.search(text, i, j):
+                b.prev_word = "?"
+        elif kind == "space":
+            pass
+        elif kind == "open":
+            b.token(i, j)
+            b.nest(paren=1)
+        elif kind == "close":
+            b.token(i, j)
+            b.nest(paren=-1)
+        elif kind == "semi":
+            if b.paren > 0 or b.atomic > 0:
+                b.token(i, j)
+            else:
+                b.close()
+        elif kind == "keyword":
+            _word(b, m.group(), i, j)
+        elif kind == "line":
             _comment(b, i, j)
-            i = j
-        elif c == "/" and text.startswith("/*", i):
-            j = _block_comment_end_pg(text, i)
-            if j == n and not text.endswith("*/"):
+        elif kind == "block":
+            j, closed = _block_comment_end_pg(text, i)
+            if not closed:
                 b.unterminated = "comment"
             _comment(b, i, j)
-            i = j
-        elif c == "'":
-            i = _quoted(b, _PG_STR, text, i, "string literal")
-        elif c in "Ee" and text.startswith("'", i + 1):
-            i = _quoted(b, _PG_ESTR, text, i, "string literal")
-        elif c == '"':
-            i = _quoted(b, _PG_IDENT, text, i, "quoted identifier")
-        elif c == "$" and (m := _DOLLAR.match(text, i)):
-            tag = m.group(0)
-            j = text.find(tag, m.end())
-            if j < 0:
+        elif kind == "str":
+            j = _quoted(b, _PG_STR, text, i, "string literal")
+        elif kind == "estr":
+            j = _quoted(b, _PG_ESTR, text, i, "string literal")
+        elif kind == "ident":
+            j = _quoted(b, _PG_IDENT, text, i, "quoted identifier")
+        else:  # dollar
+            tag = m.group()
+            k = text.find(tag, j)
+            if k < 0:
                 b.unterminated = f"dollar quote {tag}"
                 j = n
             else:
-                j += len(tag)
+                j = k + len(tag)
             b.token(i, j)
-            i = j
-        elif c == ";":
-            if b.paren > 0 or b.atomic > 0:
-                b.token(i, i + 1)
-            else:
-                b.close()
-            i += 1
-        elif c == "(":
-            b.token(i, i + 1)
-            b.nest(paren=1)
-            i += 1
-        elif c == ")":
-            b.token(i, i + 1)
-            b.nest(paren=-1)
-            i += 1
-        elif m := _WORD.match(text, i):
-            _word(b, m.group(0), i, m.end())
-            i = m.end()
-        else:
-            b.token(i, i + 1)
-            i += 1
+        i = j
     b.close()
     return b.segments
 
@@ -224,7 +267,7 @@ def _split_mysql(text: str) -> list[Segment]:
     i, n = 0, len(text)
     while i < n:
         c = text[i]
-        if c.isspace():
+        if c in _SPACES:
             m = _SPACE.match(text, i)
             i = m.end() if m else i + 1
         elif b.first is None and c in "Dd" and (m := _DELIMITER.match(text, i)):
