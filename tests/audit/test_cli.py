@@ -83,3 +83,15 @@ def test_verify_missing_store_is_an_error(
     monkeypatch.delenv("SQLGATE_STORE", raising=False)
     assert main(["audit", "verify"]) == 1
     assert "no store" in capsys.readouterr().err
+
+
+def test_verify_reads_store_and_keys_from_the_server_config(
+    audited: tuple[str, Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, _, keys_dir = audited
+    config = tmp_path / "server.yaml"
+    config.write_text(f"store: {url}\nkeys: {keys_dir}\n", encoding="utf-8")
+    assert main(["audit", "verify", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert out.strip() == "ok: 10 events, 2 checkpoints"
+    assert "NOT checked" not in out

@@ -1,7 +1,8 @@
 """``sqlgate audit verify``: re-walk the audit hash chain and its signed checkpoints.
 
 Prints ``ok`` with counts, or the first bad event and why; exit 0 when the chain
-verifies, 1 when it does not. The store comes from ``--store`` or SQLGATE_STORE. With
+verifies, 1 when it does not. The store comes from ``--store``, SQLGATE_STORE, or the
+server config given with ``--config`` (which also supplies the key directory). With
 ``--keys`` (a public keyset JSON file, or a private key directory made by ``sqlgate keys
 generate``) checkpoint signatures are verified against the pinned checkpoint keys;
 without it only the chain and the checkpoints' hashes are checked, and the output says so.
@@ -17,6 +18,7 @@ from typing import Any
 from sqlgate_client.trust.keyset import PublicKeyset
 
 from sqlgate.audit.verify import CheckpointVerifier, verify_chain
+from sqlgate.config import load_config
 from sqlgate.errors import ConfigError
 from sqlgate.store import open_store
 
@@ -34,6 +36,12 @@ def register(subparsers: Any) -> None:
         "--store",
         default=None,
         help=f"sqlite:///path or postgresql://... (default: ${STORE_ENV})",
+    )
+    verify.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="the server's config: its store and key directory (flags override it)",
     )
     verify.add_argument(
         "--keys",
@@ -63,10 +71,12 @@ def _load_verifier(path: Path) -> CheckpointVerifier:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    url = args.store or os.environ.get(STORE_ENV)
+    config = load_config(args.config) if args.config is not None else None
+    url = args.store or os.environ.get(STORE_ENV) or (config.store if config else None)
     if not url:
-        raise ConfigError(f"no store: pass --store or set {STORE_ENV}")
-    verifier = _load_verifier(args.keys) if args.keys is not None else None
+        raise ConfigError(f"no store: pass --store or --config, or set {STORE_ENV}")
+    keys = args.keys if args.keys is not None else (config.keys if config else None)
+    verifier = _load_verifier(keys) if keys is not None else None
     store = open_store(url, create=False)
     try:
         report = verify_chain(store, verifier)
