@@ -5,9 +5,26 @@ Both parse the statement independently. Each result is reduced to a coarse famil
 differ, the statement is refused as ``unknown``. sqlglot failing or keeping an opaque
 ``Command`` is not a disagreement: PostgreSQL's own grammar (pglast) has the final
 word on what PostgreSQL accepts, and sqlglot covers less of it.
+
+What is cross-checked and what is not (the full sqlglot parse is the costly part):
+
+- A statement whose pglast kind has no family (DO, CREATE FUNCTION, GRANT, ...) is not
+  checked: sqlglot has no family to contradict it with.
+- A statement whose text *starts* with one of the exact keyword sequences in
+  ``_PREFIXES`` (ASCII letters, separated by plain whitespace only — no comments, no
+  quotes) whose family equals pglast's is not re-parsed: sqlglot dispatches on those
+  leading tokens to one statement parser (``_parse_update``, ``_parse_create`` with that
+  CREATABLE token, ...) that can only return that family, an opaque ``Command`` or an
+  error — never another family — so the full parse could not report a disagreement.
+  ``tests/parse/test_crosscheck.py`` checks this shortcut against the full parse.
+- Every other statement with a family (``WITH ... INSERT``, ``CREATE TEMP TABLE``,
+  ``(SELECT ...)``, a leading-token sequence that names a different family than
+  pglast's, comments between the keywords ...) gets the full sqlglot parse.
 """
 
 from __future__ import annotations
+
+import re
 
 import sqlglot
 from sqlglot import exp
@@ -48,6 +65,35 @@ _SQLGLOT_SIMPLE: dict[type, str] = {
 }
 
 
+_W = r"[ \t\r\n]+"
+_PREFIXES = [
+    (re.compile(pattern, re.ASCII | re.IGNORECASE), family)
+    for pattern, family in (
+        (rf"CREATE{_W}TABLE{_W}", "create:table"),
+        (rf"CREATE{_W}(?:UNIQUE{_W})?INDEX{_W}", "create:index"),
+        (rf"CREATE{_W}(?:OR{_W}REPLACE{_W})?VIEW{_W}", "create:view"),
+        (rf"DROP{_W}TABLE{_W}", "drop:table"),
+        (rf"DROP{_W}INDEX{_W}", "drop:index"),
+        (rf"DROP{_W}VIEW{_W}", "drop:view"),
+        (rf"ALTER{_W}TABLE{_W}", "alter:table"),
+        (rf"INSERT{_W}", "insert"),
+        (rf"UPDATE{_W}", "update"),
+        (rf"DELETE{_W}", "delete"),
+        (rf"SELECT{_W}", "select"),
+        (rf"TRUNCATE{_W}", "truncate"),
+        (r"(?:BEGIN|COMMIT|ROLLBACK|END)(?:[ \t\r\n]|\Z)", "transaction"),
+    )
+]
+
+
+def prefix_family(text: str) -> str | None:
+    """The family sqlglot's statement dispatch is bound to by ``text``'s leading keywords."""
+    for pattern, family in _PREFIXES:
+        if pattern.match(text):
+            return family
+    return None
+
+
 def model_family(statement: Statement) -> str | None:
     return _MODEL_FAMILY.get(statement.kind)
 
@@ -79,6 +125,14 @@ def sqlglot_family(text: str) -> tuple[str | None, str]:
 
 def disagreement(statement: Statement) -> str | None:
     """A description of the disagreement, or None when sqlglot does not contradict pglast."""
+    mine = model_family(statement)
+    if mine is None or prefix_family(statement.text) == mine:
+        return None
+    return full_disagreement(statement)
+
+
+def full_disagreement(statement: Statement) -> str | None:
+    """``disagreement`` always through sqlglot's full parse (the reference for the shortcut)."""
     mine = model_family(statement)
     if mine is None:
         return None
