@@ -17,6 +17,7 @@ from typing import Any
 
 from pglast import ast, enums
 from pglast.stream import RawStream
+from pglast.visitors import Continue, Visitor
 
 from sqlgate import model as m
 from sqlgate.parse.volatile import SERIAL_TYPES, is_volatile_name
@@ -39,7 +40,39 @@ _CONSTR = {
 
 def sql_text(node: Any) -> str:
     """Deparsed SQL of an expression or type node (normalised by PostgreSQL's rules)."""
-    return str(RawStream()(node))
+    return str(_NodeStream()(node))
+
+
+class _Ancestors(Visitor):
+    """pglast's ``populate_ancestors`` walk without its per-call class and introspection.
+
+    ``populate_ancestors`` builds a Visitor subclass and scans its methods with
+    ``inspect.getmembers`` on every call — most of a small deparse's time. This drives
+    the same ``Visitor.iterate`` generator and sets the same ``ancestors`` on each node.
+    """
+
+    def __call__(self, node: Any) -> Any:
+        walk = self.iterate(node)
+        try:
+            ancestors, sub = walk.send(None)
+            while True:
+                sub.ancestors = ancestors
+                ancestors, sub = walk.send(Continue)
+        except StopIteration:
+            return node
+
+
+class _NodeStream(RawStream):
+    """``RawStream`` for one node: ``RawStream.__call__`` with the faster ancestors walk."""
+
+    def __call__(self, sql: Any, plpgsql: bool = False) -> str:
+        if not isinstance(sql, ast.Node) or plpgsql:
+            return str(super().__call__(sql, plpgsql))
+        _Ancestors()(sql)
+        if isinstance(sql, ast.RawStmt) and sql.stmt is None:
+            return ""
+        self.print_node(sql)
+        return str(self.getvalue())
 
 
 def type_text(tn: Any) -> str:
