@@ -8,11 +8,14 @@ parse, each segment is parsed alone so one bad statement does not hide the other
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-import pglast
+from pglast import ast
 from pglast.parser import ParseError
+from pglast.parser import parse_sql as _pglast_parse_sql
 
 from sqlgate.model import Statement, Unknown
 from sqlgate.parse import crosscheck, pg
@@ -26,7 +29,7 @@ def build(
     path: str, text: str, segments: list[Segment], common: CommonFn, unterminated: UntermFn
 ) -> list[list[Statement]]:
     try:
-        raw = pglast.parse_sql(text)
+        raw = parse_sql(text)
     except ParseError:
         raw = None
     except RecursionError:
@@ -53,7 +56,7 @@ def build(
             node = raw[j].stmt
         else:
             try:
-                one = pglast.parse_sql(seg.text)
+                one = parse_sql(seg.text)
             except ParseError as exc:
                 out.append(
                     [
@@ -116,3 +119,46 @@ def _owners(raw: Any, segments: list[Segment], n: int) -> list[int | None]:
         if o is not None:
             counts[o] = counts.get(o, 0) + 1
     return [o if o is not None and counts[o] == 1 else None for o in owners]
+
+
+# pglast's Cython parser builds every node through ``ast.Node.__setattr__``, which
+# re-validates and re-adapts each attribute in Python (an import, isinstance checks, enum
+# lookups): about half of a cold parse. The values the parser passes are already of the
+# declared types (enums, bools, one-char strings, tuples of nodes) — except the raw int it
+# gives ``Boolean`` inside ``A_Const`` (pglast 8.7's ast.pyx) — so while a parse runs
+# ``object.__setattr__`` is used, and ``Boolean`` alone keeps the validating one.
+# The swap is reference-counted under a lock so concurrent parses (gRPC threads) overlap
+# safely; nothing else in sqlgate builds pglast nodes. tests/parse/test_pgfile_parse.py
+# checks the trees equal pglast's validated ones.
+class _TrustParserNodes:
+    """Reference-counted swap of ``ast.Node.__setattr__`` for the duration of parses."""
+
+    def __init__(self) -> None:
+        self._validated = ast.Node.__setattr__
+        self._lock = threading.Lock()
+        self._depth = 0
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth == 0:
+                ast.Node.__setattr__ = object.__setattr__  # type: ignore[method-assign,assignment]
+                ast.Boolean.__setattr__ = self._validated  # type: ignore[method-assign]
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0:
+                    ast.Node.__setattr__ = self._validated  # type: ignore[method-assign]
+                    del ast.Boolean.__setattr__
+
+
+_parser_built_nodes = _TrustParserNodes()
+
+
+def parse_sql(text: str) -> tuple[Any, ...]:
+    """``pglast.parse_sql`` (same tree, same errors) without per-attribute re-validation."""
+    with _parser_built_nodes():
+        return tuple(_pglast_parse_sql(text))
