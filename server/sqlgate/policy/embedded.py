@@ -10,11 +10,12 @@ Two regorus facts shape this module (both checked on regorus 0.13 / gordon-to-re
   re-adding the policies costs milliseconds; see tests/policy/test_embedded.py.
 - regorus holds the GIL for the whole evaluation and cannot be interrupted. Evaluations
   run on worker threads and the caller waits at most ``timeout_s``, but while a runaway
-  evaluation holds the GIL the waiting thread cannot run either: in practice the budget is
+  evaluation holds the GIL the waiting thread cannot run either: here the budget is only
   enforced when the evaluation returns — a late result is discarded and PolicyTimeout is
-  raised (deny). Trade-off accepted because the policy tree is the server's own, reviewed
-  code (never taken from the PR under review) and the input is size-limited upstream; a
-  hard preemptive limit would need a separate process per evaluation.
+  raised (deny), and a runaway stalls the whole process meanwhile. That is why the server
+  uses ``sqlgate.policy.isolated.IsolatedEngine`` (config ``policies.isolation: process``),
+  which kills an overrunning worker process; this thread mode remains for
+  ``policies.isolation: thread`` and for tests that want no subprocesses.
 
 The budget grows with the input: ``timeout_s`` plus ``timeout_per_1k_statements_s`` for
 every 1,000 statements. The policies are linear in the statement count (see
@@ -44,6 +45,32 @@ UNDEFINED = "<undefined>"
 
 
 _STOP = None
+
+
+def budget_for(policy_input: Mapping[str, Any], timeout_s: float, per_1k_s: float) -> float:
+    """``timeout_s`` plus ``per_1k_s`` for every 1,000 statements of the input."""
+    statements = policy_input.get("statements")
+    count = len(statements) if isinstance(statements, list) else 0
+    return timeout_s + per_1k_s * count / 1000
+
+
+def encode_input(policy_input: Mapping[str, Any]) -> str:
+    """The input as strict JSON (no NaN); PolicyEvaluationError if it is not JSON-able."""
+    try:
+        return json.dumps(policy_input, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise PolicyEvaluationError(f"policy input is not JSON: {exc}") from exc
+
+
+def decode_output(output: str, query: str) -> PolicyResult:
+    """An engine's JSON answer through ``parse_result``; undefined or malformed is an error."""
+    try:
+        raw = json.loads(output)
+    except ValueError as exc:
+        raise PolicyEvaluationError(f"engine returned non-JSON output: {exc}") from exc
+    if raw == UNDEFINED:
+        raise PolicyEvaluationError(f"{query} is undefined for this input")
+    return parse_result(raw)
 
 
 class _EngineFailure(Exception):
@@ -119,17 +146,12 @@ class EmbeddedEngine:
 
     def budget_s(self, policy_input: Mapping[str, Any]) -> float:
         """Seconds this input may take: the base budget plus the per-statement allowance."""
-        statements = policy_input.get("statements")
-        count = len(statements) if isinstance(statements, list) else 0
-        return self._timeout_s + self._per_1k_s * count / 1000
+        return budget_for(policy_input, self._timeout_s, self._per_1k_s)
 
     def evaluate(self, policy_input: Mapping[str, Any]) -> PolicyResult:
         """Evaluate the result rule; any failure or overrun raises (the verdict is deny)."""
         budget = self.budget_s(policy_input)
-        try:
-            input_json = json.dumps(policy_input, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise PolicyEvaluationError(f"policy input is not JSON: {exc}") from exc
+        input_json = encode_input(policy_input)
         started = time.monotonic()
         future: Future[str] = Future()
         self._jobs.put(_Job(input_json, future))
@@ -149,13 +171,7 @@ class EmbeddedEngine:
             raise PolicyTimeout(
                 f"policy evaluation took {elapsed:.3f}s, over its {budget:g}s budget"
             )
-        try:
-            raw = json.loads(output)
-        except ValueError as exc:
-            raise PolicyEvaluationError(f"engine returned non-JSON output: {exc}") from exc
-        if raw == UNDEFINED:
-            raise PolicyEvaluationError(f"{self._query} is undefined for this input")
-        return parse_result(raw)
+        return decode_output(output, self._query)
 
     def close(self) -> None:
         """Stop the worker threads; each drops its prepared engine on its own thread."""
