@@ -23,6 +23,7 @@ from sqlgate.parse import Limits, ParseCache, ParsePool
 from sqlgate.policy.bundle import load_policy_set
 from sqlgate.policy.embedded import EmbeddedEngine
 from sqlgate.policy.engine import Engine
+from sqlgate.policy.isolated import IsolatedEngine
 from sqlgate.review import request_limits
 from sqlgate.roles import RoleRules
 from sqlgate.store import Store, open_store
@@ -37,9 +38,11 @@ def utcnow() -> datetime:
 
 
 def load_engine(config: ServerConfig) -> Engine:
-    """Load and prepare the policy set once (PolicyLoadError if it does not compile)."""
+    """Load and prepare the policy set once (PolicyLoadError if it does not compile), in
+    worker processes (``policies.isolation: process``) or threads (``thread``)."""
     policy_set = load_policy_set(config.policies.dir)
-    return EmbeddedEngine(
+    engine_class = IsolatedEngine if config.policies.isolation == "process" else EmbeddedEngine
+    return engine_class(
         policy_set,
         timeout_s=config.policies.timeout_s,
         timeout_per_1k_statements_s=config.policies.timeout_per_1k_statements_s,

@@ -58,6 +58,9 @@ class LimitsConfig:
     max_nesting: int = 200
 
 
+POLICY_ISOLATIONS = ("process", "thread")
+
+
 @dataclasses.dataclass(frozen=True)
 class PolicyConfig:
     """Where the Rego policies live and how long one evaluation may take.
@@ -71,6 +74,17 @@ class PolicyConfig:
     dir: Path = dataclasses.field(default_factory=default_policies_dir)
     timeout_s: float = 5.0
     timeout_per_1k_statements_s: float = 0.5
+    # "process": worker processes, an overrun is killed at its budget
+    # (sqlgate.policy.isolated); "thread": in-process, the budget is only checked after
+    # the evaluation returns and a runaway stalls the server (sqlgate.policy.embedded).
+    isolation: str = "process"
+
+    def __post_init__(self) -> None:
+        if self.isolation not in POLICY_ISOLATIONS:
+            raise ConfigError(
+                f"policies.isolation: expected one of {', '.join(POLICY_ISOLATIONS)}, "
+                f"got {self.isolation!r}"
+            )
 
 
 @dataclasses.dataclass(frozen=True)
