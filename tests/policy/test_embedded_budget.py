@@ -10,6 +10,7 @@ from sqlgate.config import config_from_mapping
 from sqlgate.errors import ConfigError, PolicyTimeout
 from sqlgate.policy.bundle import load_policy_set
 from sqlgate.policy.embedded import EmbeddedEngine
+from sqlgate.policy.isolated import IsolatedEngine
 
 from .inputs import policy_input, stmt
 
@@ -74,7 +75,7 @@ def test_config_section_sets_the_allowance_and_the_app_engine_uses_it() -> None:
     )
     assert config.policies.timeout_per_1k_statements_s == 0.25
     eng = load_engine(config)
-    assert isinstance(eng, EmbeddedEngine)
+    assert isinstance(eng, EmbeddedEngine | IsolatedEngine)  # per policies.isolation
     try:
         assert eng.budget_s(policy_input([stmt("select", i) for i in range(8000)])) == 4.0
     finally:
