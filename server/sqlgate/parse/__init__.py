@@ -262,6 +262,12 @@ def _mysql_statements(path: str, seg: Segment) -> list[Statement]:
         ]
     except RecursionError:
         return [Unknown(**common, reason="statement too deeply nested for the MySQL parser")]
+    except Exception as exc:  # noqa: BLE001 - a sqlglot bug must refuse, not crash the review
+        return [
+            Unknown(
+                **common, reason="sqlglot failed on this MySQL statement", detail=repr(exc)[:500]
+            )
+        ]
     if len(parsed) != 1:
         return [
             Unknown(
@@ -269,7 +275,16 @@ def _mysql_statements(path: str, seg: Segment) -> list[Statement]:
                 reason=f"the MySQL parser sees {len(parsed)} statements here, the splitter one",
             )
         ]
-    return mysql.build(parsed[0], common)
+    try:
+        return mysql.build(parsed[0], common)
+    except RecursionError:  # a tree sqlglot could build but is too deep to walk again
+        return [Unknown(**common, reason="statement too deeply nested for sqlgate's model")]
+    except Exception as exc:  # noqa: BLE001 - an odd sqlglot tree must refuse, not crash
+        return [
+            Unknown(
+                **common, reason="sqlgate cannot model this MySQL statement", detail=repr(exc)[:500]
+            )
+        ]
 
 
 def _mark_transactions(statements: list[Statement]) -> list[Statement]:

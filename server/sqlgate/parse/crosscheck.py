@@ -106,6 +106,8 @@ def sqlglot_family(text: str) -> tuple[str | None, str]:
         return None, f"sqlglot: {str(exc).splitlines()[0][:200]}"
     except RecursionError:
         return None, "sqlglot: recursion limit"
+    except Exception as exc:  # noqa: BLE001 - sqlglot's own bugs (e.g. TypeError) = no opinion
+        return None, f"sqlglot failed: {type(exc).__name__}"
     exprs = [e for e in parsed if e is not None]
     if len(exprs) != 1:
         return None, f"sqlglot: {len(exprs)} statements"

@@ -81,7 +81,13 @@ def build(
                 out.append([Unknown(**c, reason=reason)])
                 continue
             node = one[0].stmt
-        out.append(_checked(pg.build(node, c), c))
+        try:
+            out.append(_checked(pg.build(node, c), c))
+        except RecursionError:  # e.g. a deparsed DEFAULT of ARRAY[[[...]]] thousands deep
+            out.append([Unknown(**c, reason="statement too deeply nested for sqlgate's model")])
+        except Exception as exc:  # noqa: BLE001 - an odd tree must refuse, not crash the review
+            reason = "sqlgate cannot model this PostgreSQL statement"
+            out.append([Unknown(**c, reason=reason, detail=repr(exc)[:500])])
     return out
 
 
