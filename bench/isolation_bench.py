@@ -57,6 +57,35 @@ def _measure(
     return {"startup_s": startup, "small_us": small_us, "large_s": large_s, "results": results}
 
 
+def _round_trips(runs: int, workers: int) -> dict[str, float]:
+    """Mean µs per evaluation of a policy whose result is a constant: the engine's fixed
+    cost (JSON, hand-off or pipe round trip, clone, result parsing) with no rule work."""
+    import tempfile
+
+    from sqlgate.policy.bundle import load_policy_set
+    from sqlgate.policy.embedded import EmbeddedEngine
+    from sqlgate.policy.isolated import IsolatedEngine
+
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "main.rego").write_text(
+            'package sqlgate.main\n\nresult := {"decision": "allow", "findings": []}\n'
+        )
+        policy_set = load_policy_set(Path(tmp))
+        for mode, cls in (("thread", EmbeddedEngine), ("process", IsolatedEngine)):
+            engine = cls(policy_set, timeout_s=60.0, workers=workers)
+            try:
+                doc = {"statements": [{"kind": "select"}]}
+                engine.evaluate(doc)
+                started = time.perf_counter()
+                for _ in range(runs):
+                    engine.evaluate(doc)
+                out[mode] = (time.perf_counter() - started) / runs * 1e6
+            finally:
+                engine.close()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     from policy_bench import build_input
     from sqlgate.config import PolicyConfig
@@ -101,13 +130,24 @@ def main(argv: list[str] | None = None) -> int:
         repeat=args.repeat,
     )
     same = thread.pop("results") == process.pop("results")
+    trivial = _round_trips(args.small_runs, args.workers)
+    print(
+        "fixed cost alone (constant result rule, same small input): "
+        + ", ".join(f"{mode} {us:.0f} µs" for mode, us in trivial.items())
+    )
     print(
         f"process - thread: {process['small_us'] - thread['small_us']:+.0f} µs per small "
         f"evaluation, {process['large_s'] - thread['large_s']:+.3f} s on {n_large} statements; "
         f"results identical: {same}"
     )
     if args.json:
-        figures = {"statements": n_large, "thread": thread, "process": process, "same": same}
+        figures = {
+            "statements": n_large,
+            "thread": thread,
+            "process": process,
+            "fixed_cost_us": trivial,
+            "same": same,
+        }
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0 if same else 1
 
