@@ -26,6 +26,7 @@ from sqlgate.errors import (
 )
 from sqlgate.facts import derive
 from sqlgate.metadata import load_metadata
+from sqlgate.model import Statement
 from sqlgate.parse import Limits, ParseCache, ParsePool, SourceFile, parse_migrations
 from sqlgate.parse.source import decode
 from sqlgate.policy.engine import Engine, PolicyFinding
@@ -266,11 +267,14 @@ def prepare_input(
         }
         for f, md in zip(parsed.files, metadata, strict=True)
     ]
+    by_file: dict[str, list[Statement]] = {}
+    for s in derived.statements:
+        by_file.setdefault(s.file, []).append(s)
     suppressions = [
         d
         for m in request.migrations
         for d in find_suppressions(
-            m.path, decode(SourceFile(path=m.path, content=m.content)), derived.statements
+            m.path, decode(SourceFile(path=m.path, content=m.content)), by_file.get(m.path, [])
         )
     ]
     policy_input = build_policy_input(

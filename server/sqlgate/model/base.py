@@ -17,14 +17,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _names(cls: type) -> tuple[str, ...]:
+    """A dataclass's field names, looked up once per class: ``to_json`` runs for every
+    statement of every review, and ``dataclasses.fields`` reflection dominated it."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
 
 def _json(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
     if isinstance(value, (tuple, list)):
         return [_json(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): _json(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {n: _json(getattr(value, n)) for n in _names(type(value))}
     return value
 
 
@@ -46,11 +59,11 @@ class Statement:
     def to_json(self) -> dict[str, Any]:
         """The contract's JSON object for this statement (``kind`` first)."""
         out: dict[str, Any] = {"kind": self.kind}
-        for f in dataclasses.fields(self):
-            if f.name == "col":
+        for name in _names(type(self)):
+            if name == "col":
                 out["column"] = self.col  # overwritten below by a kind's own `column`
             else:
-                out[f.name] = _json(getattr(self, f.name))
+                out[name] = _json(getattr(self, name))
         out["position"] = {"line": self.line, "column": self.col, "end_line": self.end_line}
         return out
 
