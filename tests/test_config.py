@@ -83,3 +83,11 @@ def test_overrides() -> None:
     config = with_overrides(ServerConfig(), listen="127.0.0.1:0", policies_dir=Path("/p"))
     assert config.listen == "127.0.0.1:0"
     assert config.policies.dir == Path("/p")
+
+
+def test_parse_workers_default_to_the_request_thread() -> None:
+    # A pool loses to one core on 2-core machines (docs/config.md): opt-in only.
+    assert ServerConfig().parse_workers == 1
+    assert config_from_mapping({"parse_workers": 4}).parse_workers == 4
+    with pytest.raises(ConfigError, match="parse_workers"):
+        config_from_mapping({"parse_workers": 0})

@@ -80,10 +80,10 @@ class App:
     clock: Callable[[], datetime] = utcnow
     # Catalogs of the configured targets, read by the server (cached per target).
     catalogs: TargetCatalogs | None = None
-    # One parse cache and one parse pool (workers start on the first big set) for the
-    # server's lifetime.
+    # One parse cache for the server's lifetime, and a parse pool only when configured
+    # (``parse_workers`` > 1; its workers start on the first big set).
     parse_cache: ParseCache = dataclasses.field(default_factory=ParseCache)
-    parse_pool: ParsePool | None = dataclasses.field(default_factory=ParsePool)
+    parse_pool: ParsePool | None = None
 
     @classmethod
     def build(
@@ -111,6 +111,7 @@ class App:
             limits=request_limits(config.limits),
             catalogs=TargetCatalogs(config.targets),
             clock=clock,
+            parse_pool=ParsePool(config.parse_workers) if config.parse_workers > 1 else None,
         )
         audit.record(
             "policy_load",

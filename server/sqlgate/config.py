@@ -155,6 +155,9 @@ class ServerConfig:
 
     listen: str = DEFAULT_LISTEN
     max_workers: int = 8
+    # Parse processes per review: 1 parses in the request thread; N > 1 spreads a large set
+    # over a pool of N (measured: no gain on 2 cores, bench/parse_bench.py).
+    parse_workers: int = 1
     grace_s: float = 5.0
     policies: PolicyConfig = dataclasses.field(default_factory=PolicyConfig)
     limits: LimitsConfig = dataclasses.field(default_factory=LimitsConfig)

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 import pytest
 from sqlgate.errors import EncodingError, LimitExceeded, ParseWorkerError, PlaceholderError
 from sqlgate.parse import Limits, ParseCache, ParsePool, SourceFile, parse_migrations
-from sqlgate.parse.pool import pays_off
 
 from .test_cache import PG, PG2, corpus_sample, dump, outcome
 
@@ -136,7 +135,3 @@ def test_small_sets_stay_in_process() -> None:
         assert p.worth_it([SourceFile("big.sql", b"x" * p.min_bytes)])
     finally:
         p.close()
-    assert not pays_off([PG, PG2])
-    assert pays_off([SourceFile("big.sql", b"x" * (2 * 1024 * 1024))]) == (
-        (os.cpu_count() or 1) > 1
-    )

@@ -105,8 +105,7 @@ def _check_local(
 ) -> dict[str, Any]:
     # Imported here so a remote check never loads the parser or the Rego engine.
     from sqlgate.config import load_config, with_overrides
-    from sqlgate.parse import ParsePool, SourceFile
-    from sqlgate.parse.pool import pays_off
+    from sqlgate.parse import ParsePool
     from sqlgate.review import MigrationFile, ReviewRequest, request_limits, review
     from sqlgate.rpc.server import load_engine
     from sqlgate.targets import TargetCatalogs
@@ -125,8 +124,8 @@ def _check_local(
         rollback_files=tuple(rollback_files),
     )
     engine = load_engine(config)
-    sources = [SourceFile(m.path, m.content) for m in migrations]
-    pool = ParsePool() if pays_off(sources) else None  # worth its start-up on big sets only
+    # One-shot: a pool's start-up and per-file IPC cost more than they save (docs/config.md).
+    pool = ParsePool(config.parse_workers) if config.parse_workers > 1 else None
     try:
         result = review(
             request,

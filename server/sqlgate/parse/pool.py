@@ -28,12 +28,11 @@ if TYPE_CHECKING:
     from sqlgate.parse.cache import FileParse
     from sqlgate.parse.source import SourceFile
 
-# Below this many bytes still to parse, the IPC round trips cost more than the second
-# core saves (measured on a 2-core machine with bench/parse_bench.py --threshold).
+# Below this many bytes still to parse, the IPC round trips cost more than the extra
+# cores save. Since the regex splitter and pglast fast path, a file parses in ~0.5 ms and
+# on 2 cores the pool never wins (1.1 MiB: one core 0.79 s, pool 1.17-1.34 s warm), so
+# it is opt-in (config ``parse_workers``) for servers with more cores.
 MIN_POOL_BYTES = 64 * 1024
-# Creating a pool (spawn + imports, ~0.6 s per worker here) only pays off for sets that
-# take longer than that to parse on one core (~1 MB of SQL here).
-MIN_CREATE_BYTES = 1024 * 1024
 
 _Outcome = tuple[str, Any, str, str | None]
 
@@ -68,11 +67,6 @@ def _rebuild(cls: type[InputError], message: str, file: str | None) -> InputErro
         return cls(message, file=file)
     except TypeError:  # a subclass with another signature: keep the text, fail closed
         return InputError(message, file=file)
-
-
-def pays_off(files: Sequence[SourceFile]) -> bool:
-    """Whether creating a pool for one parse of ``files`` (CLI ``--local``) is worth it."""
-    return (os.cpu_count() or 1) > 1 and sum(len(f.content) for f in files) >= MIN_CREATE_BYTES
 
 
 class ParsePool:
