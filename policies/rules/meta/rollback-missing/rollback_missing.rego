@@ -17,12 +17,24 @@ trivial_kinds := {
 	"comment", "select", "set", "transaction",
 }
 
-# The file's first non-trivial statement.
-first_change(path) := min([s.index |
-	some s in input.statements
-	s.file == path
-	not s.kind in trivial_kinds
-])
+# The changes of the set, in statement order (a file's statements are contiguous).
+changes := [s | some s in input.statements; not s.kind in trivial_kinds]
+
+# Each file's first non-trivial statement: a change whose predecessor among the changes
+# belongs to another file. One pass; scanning all statements per file was quadratic
+# (4 s at 12k statements). Were a file's statements not contiguous, the file would get
+# two values: a conflict, i.e. an engine error and a deny, never a silent miss.
+first_change[s.file] := s.index if {
+	some j, s in changes
+	first_of_file(j, s)
+}
+
+first_of_file(j, _) if j == 0
+
+first_of_file(j, s) if {
+	j > 0
+	changes[j - 1].file != s.file
+}
 
 report contains {
 	"rule": "rollback-missing",
@@ -34,5 +46,5 @@ report contains {
 	object.get(f, ["metadata", "rollback"], null) == null
 	# The review always says (null: none found); an input without the key is not judged.
 	f.down_file == null
-	i := first_change(f.path)
+	i := first_change[f.path]
 }
