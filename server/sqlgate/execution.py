@@ -69,6 +69,7 @@ REASONS: Final[Mapping[str, str]] = {
     "verdict_not_allowed": "the verdict's decision is not allow (deny or needs approval)",
     "verdict_expired": "the verdict's validity ended",
     "verdict_invalid": "the stored verdict does not verify or disagrees with its record",
+    "policy_changed": "the verdict was decided under a policy that is no longer loaded",
     "break_glass_used": "the break-glass approval the allow rests on was already used",
     "break_glass_expired": "the break-glass approval the allow rests on has expired",
     "environment_mismatch": "another environment than the verdict's/token's",
@@ -144,6 +145,7 @@ class Execution:
         clock: Callable[[], datetime] = _utcnow,
         leeway_s: int = 30,
         approvals: ApprovalsConfig | None = None,
+        policy_digest: str | None = None,
     ) -> None:
         if not 0 < ttl_s <= MAX_TTL_S:
             raise ValueError(f"token ttl must be between 1 and {MAX_TTL_S} s, got {ttl_s}")
@@ -155,6 +157,9 @@ class Execution:
         self.clock = clock
         self.leeway_s = leeway_s
         self.approvals = approvals or ApprovalsConfig()
+        # The loaded policy: a verdict decided under another one is not executed (a policy
+        # rollout may have tightened a rule); None only for use-case tests without one.
+        self.policy_digest = policy_digest
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -243,6 +248,15 @@ class Execution:
                 "verdict_invalid",
                 f"stored verdict {verdict_id} disagrees with its signed envelope",
                 details,
+            )
+        if self.policy_digest is not None and verdict.policy_digest != self.policy_digest:
+            self._refuse(
+                kind,
+                principal,
+                "policy_changed",
+                f"verdict {verdict_id} was decided under policy {verdict.policy_digest}, "
+                f"the server now enforces {self.policy_digest}: run the check again",
+                {**details, "policy_digest": verdict.policy_digest},
             )
         if info.decision != "allow":
             self._refuse(

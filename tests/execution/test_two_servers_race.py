@@ -23,6 +23,8 @@ import yaml
 from serving import SQLGATE, free_port, wait_serving
 from sqlgate.audit.verify import verify_chain
 from sqlgate.auth.identities import hash_token
+from sqlgate.config import default_policies_dir
+from sqlgate.policy.bundle import load_policy_set
 from sqlgate.store import open_store
 from sqlgate.store.base import VerdictRecord
 from sqlgate.trust.keys import Keyset
@@ -102,6 +104,8 @@ def replicas(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[st
 
 def _put_allowed_verdict(url: str, keys_dir: Path) -> str:
     keyset = Keyset.load(keys_dir)
+    # The servers refuse verdicts decided under another policy than the one they load.
+    digest = load_policy_set(default_policies_dir()).digest
     verdict_id = uuid.uuid4().hex
     now = datetime.now(UTC)
     statement = build_statement(
@@ -113,7 +117,7 @@ def _put_allowed_verdict(url: str, keys_dir: Path) -> str:
         target=TARGET,
         repo="acme/app",
         commit="abc123",
-        policy_digest="sha256:" + "ab" * 32,
+        policy_digest=digest,
         approvals=[],
         issued_at=now,
         expires_at=now + timedelta(hours=1),
@@ -131,7 +135,7 @@ def _put_allowed_verdict(url: str, keys_dir: Path) -> str:
                 repo="acme/app",
                 commit="abc123",
                 decision="allow",
-                policy_digest="sha256:" + "ab" * 32,
+                policy_digest=digest,
                 digests=DIGESTS,
                 author="user:alice",
                 envelope=sign_verdict(statement, keyset.signer("verdict")),

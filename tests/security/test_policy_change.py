@@ -18,9 +18,15 @@ import pytest
 from serving import address_of, serving
 from sqlgate.config import PolicyConfig, default_policies_dir
 from sqlgate_client.channel import open_channel
-from sqlgate_client.gen.sqlgate.v1 import common_pb2, review_pb2, review_pb2_grpc
+from sqlgate_client.gen.sqlgate.v1 import (
+    common_pb2,
+    execution_pb2,
+    execution_pb2_grpc,
+    review_pb2,
+    review_pb2_grpc,
+)
 
-from .conftest import TYPE_CHANGE, Env, security_config
+from .conftest import SAFE, TYPE_CHANGE, Env, security_config
 
 
 def test_approval_after_policy_change_is_refused(tmp_path: Path, store_url: str) -> None:
@@ -57,3 +63,35 @@ def test_approval_after_policy_change_is_refused(tmp_path: Path, store_url: str)
             metadata=env.meta("bob"),
         )
         assert approved.decision == common_pb2.DECISION_ALLOW
+
+
+def test_token_for_a_verdict_decided_under_an_older_policy_is_refused(
+    tmp_path: Path, store_url: str
+) -> None:
+    """An allow verdict is not executed once the policy that decided it is replaced."""
+    policies = tmp_path / "policies"
+    shutil.copytree(default_policies_dir(), policies)
+    config, tokens = security_config(tmp_path, store_url)
+    config = dataclasses.replace(config, policies=PolicyConfig(dir=policies))
+    request = execution_pb2.IssueExecutionTokenRequest(environment="production", target="main-db")
+    with serving(config) as running, open_channel(address_of(running), tls=None) as ch:
+        env = Env(running, tokens, ch)
+        allowed = env.check("alice", SAFE)
+        assert allowed.decision == common_pb2.DECISION_ALLOW
+        request.verdict_id = allowed.verdict_id
+        stub = execution_pb2_grpc.ExecutionServiceStub(ch)
+        # under the policy that decided it, the verdict is executable
+        assert stub.IssueExecutionToken(request, timeout=60, metadata=env.meta("rita")).token
+    main = next(policies.rglob("main.rego"))
+    main.write_text(main.read_text() + "\n# rollout: tightened\n")
+    with serving(config) as running, open_channel(address_of(running), tls=None) as ch:
+        env = Env(running, tokens, ch)
+        stub = execution_pb2_grpc.ExecutionServiceStub(ch)
+        before = len(env.events())
+        with pytest.raises(grpc.RpcError) as info:
+            stub.IssueExecutionToken(request, timeout=60, metadata=env.meta("rita"))
+        assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "check again" in (info.value.details() or "")
+        (event,) = env.events()[before:]
+        assert event.kind == "token_issue_failed"
+        assert event.details["reason"] == "policy_changed"

@@ -75,6 +75,7 @@ STATUS: Final[dict[str, grpc.StatusCode]] = {
     "verdict_superseded": grpc.StatusCode.FAILED_PRECONDITION,
     "verdict_not_allowed": grpc.StatusCode.FAILED_PRECONDITION,
     "verdict_expired": grpc.StatusCode.FAILED_PRECONDITION,
+    "policy_changed": grpc.StatusCode.FAILED_PRECONDITION,
     "verdict_invalid": grpc.StatusCode.FAILED_PRECONDITION,
     "break_glass_used": grpc.StatusCode.FAILED_PRECONDITION,
     "break_glass_expired": grpc.StatusCode.FAILED_PRECONDITION,
@@ -107,6 +108,7 @@ def execution_for(app: App) -> Execution:
         ttl_s=ttl_s,
         clock=app.clock,
         approvals=app.config.approvals,
+        policy_digest=app.engine.policy_digest,
     )
 
 
