@@ -27,7 +27,13 @@ def test_generate_writes_private_pems_0600_and_a_manifest(tmp_path: Path) -> Non
     for record in records:
         pem = tmp_path / "k" / f"{record.key_id}.pem"
         assert stat.S_IMODE(pem.stat().st_mode) == 0o600
-        assert pem.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+        # a PKCS#8 PEM holding this record's Ed25519 key (its public half derives the id)
+        private = serialization.load_pem_private_key(pem.read_bytes(), password=None)
+        assert isinstance(private, Ed25519PrivateKey)
+        raw = private.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        assert record.key_id.endswith(hashlib.sha256(raw).hexdigest()[:16])
     manifest = json.loads((tmp_path / "k" / "keyset.json").read_text())
     assert {k["key_id"] for k in manifest["keys"]} == {r.key_id for r in records}
     assert all(set(k) == {"key_id", "purpose", "state", "created_at"} for k in manifest["keys"])
