@@ -52,7 +52,12 @@ def _generate(dest: Path) -> None:
 
 
 def _snapshot(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+    """Generated sources only: bytecode caches from running the tests are not stubs."""
+    return {
+        str(p.relative_to(root)): p.read_text()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.suffix in (".py", ".pyi") and "__pycache__" not in p.parts
+    }
 
 
 def main() -> int:
