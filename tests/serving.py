@@ -16,14 +16,22 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from psycopg.conninfo import conninfo_to_dict
 from sqlgate.app import App
-from sqlgate.config import ServerConfig
+from sqlgate.auth.identities import hash_token, new_token
+from sqlgate.config import (
+    ApprovalsConfig,
+    EnvironmentRules,
+    PrincipalConfig,
+    ServerConfig,
+)
 from sqlgate.rpc.server import RunningServer, create_server
+from sqlgate.trust.keys import Keyset
 from sqlgate_client.channel import open_channel
 
 SQLGATE = [sys.executable, "-m", "sqlgate.cli.main"]
@@ -84,6 +92,34 @@ def serving_with_channel(
         open_channel(address_of(running), tls=None) as channel,
     ):
         yield running, channel
+
+
+def principals_config(
+    tmp: Path,
+    store: str,
+    roles: dict[str, dict[str, tuple[str, ...]]],
+    environments: dict[str, EnvironmentRules],
+    **approvals: Any,
+) -> tuple[ServerConfig, dict[str, str]]:
+    """A server config with fresh keys under ``tmp`` and one API token per principal.
+
+    Returns the config (tokens stored hashed) and the clear tokens to call it with.
+    """
+    Keyset.generate(tmp / "keys")
+    tokens = {pid: new_token() for pid in roles}
+    principals = tuple(
+        PrincipalConfig(id=pid, tokens=(hash_token(tokens[pid]),), roles=r)
+        for pid, r in roles.items()
+    )
+    config = ServerConfig(
+        listen="127.0.0.1:0",
+        store=store,
+        keys=tmp / "keys",
+        principals=principals,
+        audit_checkpoint_every=2,
+        approvals=ApprovalsConfig(environments=environments, **approvals),
+    )
+    return config, tokens
 
 
 def pg_store_url(dsn: str, schema: str) -> str:

@@ -137,6 +137,17 @@ class Repo:
             *paths,
         ]
 
+    def start(self, *paths: str, **kw: str) -> subprocess.Popen[str]:
+        """The runner in the background, its progress lines readable on stderr."""
+        return subprocess.Popen(
+            self.runner_args(*paths, **kw),
+            cwd=self.root,
+            env=self.live.env(RUNNER),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
     def run(self, *paths: str, **kw: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             self.runner_args(*paths, **kw),
@@ -341,14 +352,7 @@ def test_batched_backfill_interrupted_by_sigint_then_resumed(repo: Repo) -> None
     )
     verdict = repo.reviewed(path)
     start = _last_sequence(repo.live)
-    proc = subprocess.Popen(
-        repo.runner_args(path, verdict=verdict),
-        cwd=repo.root,
-        env=repo.live.env(RUNNER),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = repo.start(path, verdict=verdict)
     assert proc.stderr is not None
     seen: list[str] = []
     for line in proc.stderr:  # progress lines; interrupt once two chunks committed
@@ -397,14 +401,7 @@ def test_report_spooled_while_server_down_is_delivered_once_on_next_run(repo: Re
     )
     verdict = repo.reviewed(path)
     start = _last_sequence(repo.live)
-    proc = subprocess.Popen(
-        repo.runner_args(path, verdict=verdict),
-        cwd=repo.root,
-        env=repo.live.env(RUNNER),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = repo.start(path, verdict=verdict)
     assert proc.stderr is not None
     for line in proc.stderr:  # redeemed and applying: take the server away
         if " chunk 1: " in line:

@@ -14,11 +14,9 @@ from typing import Any
 
 import grpc
 import pytest
-from serving import address_of, pg_store_url, serving
-from sqlgate.auth.identities import hash_token, new_token
-from sqlgate.config import ApprovalsConfig, EnvironmentRules, PrincipalConfig, ServerConfig
+from serving import address_of, pg_store_url, principals_config, serving
+from sqlgate.config import EnvironmentRules, ServerConfig
 from sqlgate.rpc.server import RunningServer
-from sqlgate.trust.keys import Keyset
 from sqlgate_client.channel import open_channel
 from sqlgate_client.gen.sqlgate.v1 import common_pb2, review_pb2, review_pb2_grpc
 
@@ -73,26 +71,11 @@ class Env:
 
 
 def security_config(tmp: Path, store: str) -> tuple[ServerConfig, dict[str, str]]:
-    Keyset.generate(tmp / "keys")
-    tokens = {pid: new_token() for pid in ROLES}
-    principals = tuple(
-        PrincipalConfig(id=pid, tokens=(hash_token(tokens[pid]),), roles=roles)
-        for pid, roles in ROLES.items()
-    )
-    config = ServerConfig(
-        listen="127.0.0.1:0",
-        store=store,
-        keys=tmp / "keys",
-        principals=principals,
-        audit_checkpoint_every=2,
-        approvals=ApprovalsConfig(
-            environments={
-                "production": EnvironmentRules(approvers=1),
-                "staging": EnvironmentRules(approvers=1),
-            }
-        ),
-    )
-    return config, tokens
+    environments = {
+        "production": EnvironmentRules(approvers=1),
+        "staging": EnvironmentRules(approvers=1),
+    }
+    return principals_config(tmp, store, ROLES, environments)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -13,16 +13,12 @@ from pathlib import Path
 
 import grpc
 import pytest
-from serving import address_of, pg_store_url, serving
-from sqlgate.auth.identities import hash_token, new_token
+from serving import address_of, pg_store_url, principals_config, serving
 from sqlgate.config import (
-    ApprovalsConfig,
     EnvironmentRules,
-    PrincipalConfig,
     ServerConfig,
 )
 from sqlgate.rpc.server import RunningServer
-from sqlgate.trust.keys import Keyset
 from sqlgate_client.channel import open_channel
 
 ROLES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -50,27 +46,11 @@ class Env:
 
 
 def trust_config(tmp: Path, store: str, **approvals: object) -> tuple[ServerConfig, dict[str, str]]:
-    Keyset.generate(tmp / "keys")
-    tokens = {pid: new_token() for pid in ROLES}
-    principals = tuple(
-        PrincipalConfig(id=pid, tokens=(hash_token(tokens[pid]),), roles=roles)
-        for pid, roles in ROLES.items()
-    )
-    config = ServerConfig(
-        listen="127.0.0.1:0",
-        store=store,
-        keys=tmp / "keys",
-        principals=principals,
-        audit_checkpoint_every=2,
-        approvals=ApprovalsConfig(
-            environments={
-                "production": EnvironmentRules(approvers=1),
-                "staging": EnvironmentRules(approvers=1, break_glass_overrides_deny=True),
-            },
-            **approvals,  # type: ignore[arg-type]
-        ),
-    )
-    return config, tokens
+    environments = {
+        "production": EnvironmentRules(approvers=1),
+        "staging": EnvironmentRules(approvers=1, break_glass_overrides_deny=True),
+    }
+    return principals_config(tmp, store, ROLES, environments, **approvals)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
