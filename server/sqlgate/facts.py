@@ -131,10 +131,8 @@ def _target(s: m.Statement, indexes: _Indexes) -> tuple[str, ...]:
     if isinstance(s, (m.DropTable, m.Truncate)):
         return s.tables
     if isinstance(s, m.DropIndex):
-        # Only DROP INDEX needs the name → table map: building it for every statement
-        # made derive() quadratic in the number of indexes.
-        index_table = indexes.table_of()
-        return tuple(index_table[norm(n)] for n in s.names if norm(n) in index_table)
+        found = (indexes.table_of(n) for n in s.names)
+        return tuple(t for t in found if t is not None)
     return ()
 
 
@@ -177,14 +175,24 @@ def _implicit(table: str, ctype: str, name: str | None, cols: Sequence[str]) -> 
 
 
 class _Indexes:
+    """The indexes known at a point of the walk, in the order they became known.
+
+    Looked up by table and by name through side maps, so dropping, renaming and
+    covering cost the indexes concerned, not every index so far (a list scan per
+    statement made ``derive`` quadratic on 10k+ statement sets).
+    """
+
     def __init__(self, catalog_tables: Iterable[Mapping[str, Any]]) -> None:
-        self.items: list[IndexFact] = []
+        self._items: dict[int, IndexFact] = {}
+        self._by_table: dict[str, dict[int, None]] = {}
+        self._by_name: dict[str, dict[int, None]] = {}
+        self._serial = 0
         for t in catalog_tables:
             for ix in t.get("indexes") or ():
                 if isinstance(ix, Mapping):
                     cols = tuple(str(c) for c in ix.get("columns") or ())
                     name = ix.get("name")
-                    self.items.append(
+                    self._put(
                         IndexFact(
                             str(name) if name else None,
                             _qualified(t),
@@ -194,31 +202,86 @@ class _Indexes:
                         )
                     )
 
+    @property
+    def items(self) -> list[IndexFact]:
+        return list(self._items.values())
+
+    def _put(self, ix: IndexFact) -> None:
+        self._serial += 1
+        self._items[self._serial] = ix
+        self._by_table.setdefault(ix.table, {})[self._serial] = None
+        if ix.name:
+            self._by_name.setdefault(norm(ix.name), {})[self._serial] = None
+
+    def _remove(self, serial: int) -> None:
+        ix = self._items.pop(serial)
+        self._by_table.get(ix.table, {}).pop(serial, None)
+        if ix.name:
+            self._by_name.get(norm(ix.name), {}).pop(serial, None)
+
     def add(self, ix: IndexFact | None) -> None:
         if ix is not None:
-            self.items.append(dataclasses.replace(ix, table=norm(ix.table)))
+            self._put(dataclasses.replace(ix, table=norm(ix.table)))
 
     def drop_named(self, name: str, table: str | None = None) -> None:
-        self.items = [
-            i
-            for i in self.items
-            if not (i.name and norm(i.name) == norm(name) and (table is None or i.table == table))
-        ]
+        for serial in list(self._by_name.get(norm(name), ())):
+            if table is None or self._items[serial].table == table:
+                self._remove(serial)
 
     def drop_table(self, table: str) -> None:
-        self.items = [i for i in self.items if i.table != table]
+        for serial in list(self._by_table.get(table, ())):
+            self._remove(serial)
 
     def rename_table(self, old: str, new: str) -> None:
-        self.items = [
-            dataclasses.replace(i, table=new) if i.table == old else i for i in self.items
-        ]
+        moved = self._by_table.pop(old, {})
+        target = self._by_table.setdefault(new, {})
+        for serial in moved:
+            self._items[serial] = dataclasses.replace(self._items[serial], table=new)
+            target[serial] = None
 
     def covers(self, table: str, cols: Sequence[str]) -> bool:
         n = len(cols)
-        return any(i.table == table and i.columns[:n] == tuple(cols) for i in self.items)
+        wanted = tuple(cols)
+        return any(self._items[s].columns[:n] == wanted for s in self._by_table.get(table, ()))
 
-    def table_of(self) -> dict[str, str]:
-        return {norm(i.name): i.table for i in self.items if i.name}
+    def table_of(self, name: str) -> str | None:
+        """The table of the most recent index called ``name`` (None if there is none)."""
+        serials = self._by_name.get(norm(name))
+        return self._items[next(reversed(serials))].table if serials else None
+
+
+class _Created:
+    """Tables created so far in the set, in creation order (``tables_created``).
+
+    Membership is tested for every statement (a list made this quadratic), and a
+    rename keeps the table's place without rebuilding the whole set.
+    """
+
+    def __init__(self) -> None:
+        self._position: dict[str, int] = {}
+        self._next = 0
+
+    def __contains__(self, table: object) -> bool:
+        return table in self._position
+
+    def add(self, table: str) -> None:
+        if table not in self._position:
+            self._position[table] = self._next
+            self._next += 1
+
+    def discard(self, table: str) -> None:
+        self._position.pop(table, None)
+
+    def rename(self, old: str, new: str) -> None:
+        """``new`` takes the earlier of the two places (as an ordered set rebuilt with
+        ``new`` in place of ``old`` would)."""
+        if old in self._position:
+            place = self._position.pop(old)
+            if self._position.get(new, place) >= place:
+                self._position[new] = place
+
+    def ordered(self) -> list[str]:
+        return sorted(self._position, key=self._position.__getitem__)
 
 
 def derive(
@@ -231,9 +294,7 @@ def derive(
     cat_tables = _catalog_tables(catalog)
     existing: set[str] | None = {_qualified(t) for t in cat_tables} if catalog else None
     indexes = _Indexes(cat_tables)
-    # Insertion-ordered set: membership is tested for every statement (a list made this
-    # quadratic on large sets), order is kept for `tables_created`.
-    created: dict[str, None] = {}
+    created = _Created()
     timeout_session = timeout_local = False
     stmt_timeout = (False, False)  # statement_timeout in force: (session, SET LOCAL)
     out: list[m.Statement] = []
@@ -263,7 +324,7 @@ def derive(
             timeout_local = False
         stmt_timeout = _timeout_after(s, "statement_timeout", *stmt_timeout)
         _effects(s, indexes, created, dialect)
-    return SetFacts(statements=out, tables_created=list(created), indexes=indexes.items)
+    return SetFacts(statements=out, tables_created=created.ordered(), indexes=indexes.items)
 
 
 def _timeout_after(s: m.Statement, name: str, session: bool, local: bool) -> tuple[bool, bool]:
@@ -276,10 +337,10 @@ def _timeout_after(s: m.Statement, name: str, session: bool, local: bool) -> tup
     return session, local
 
 
-def _effects(s: m.Statement, indexes: _Indexes, created: dict[str, None], dialect: str) -> None:
+def _effects(s: m.Statement, indexes: _Indexes, created: _Created, dialect: str) -> None:
     if isinstance(s, m.CreateTable):
         table = norm(s.table)
-        created.setdefault(table, None)
+        created.add(table)
         for c in s.constraints:
             indexes.add(_implicit(table, c.constraint_type, c.name, c.columns))
         if dialect == "mysql":
@@ -301,13 +362,10 @@ def _effects(s: m.Statement, indexes: _Indexes, created: dict[str, None], dialec
     elif isinstance(s, m.DropTable):
         for t in s.tables:
             indexes.drop_table(norm(t))
-            created.pop(norm(t), None)
+            created.discard(norm(t))
     elif isinstance(s, m.RenameTable):
         old, new = norm(s.table), norm(s.new_name)
         if "." in old and "." not in new:
             new = f"{old.rsplit('.', 1)[0]}.{new}"
         indexes.rename_table(old, new)
-        if old in created:
-            renamed = {new if k == old else k: None for k in created}
-            created.clear()
-            created.update(renamed)
+        created.rename(old, new)

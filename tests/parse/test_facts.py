@@ -114,3 +114,28 @@ def test_mysql_foreign_key_gets_innodb_index() -> None:
 def test_drop_index_targets_table_known_from_the_set() -> None:
     got = facts("CREATE TABLE t (a int); CREATE INDEX i ON t (a); DROP INDEX i")
     assert got[2]["table_created_in_set"] is True
+
+
+def test_renames_keep_order_and_move_indexes() -> None:
+    """Renames, drops and re-creations: order of ``tables_created`` and index tables."""
+    stmts = parse(
+        "CREATE TABLE a (id int PRIMARY KEY);"
+        "CREATE TABLE b (id int);"
+        "CREATE TABLE c (id int);"
+        "CREATE INDEX c_id ON c (id);"
+        "ALTER TABLE c RENAME TO a2;"  # c's place, its index follows
+        "ALTER TABLE b RENAME TO a;"  # a already exists earlier: a keeps its place
+        "DROP TABLE a2;"
+        "CREATE TABLE c (id int);"  # re-created: now last
+        "CREATE INDEX c_id ON c (id);"
+        "ALTER TABLE users RENAME TO people;"  # a catalog table's index moves too
+    ).statements
+    got = derive(stmts, catalog=CATALOG).to_json()
+    assert got["tables_created"] == ["a", "c"]
+    assert [(i["name"], i["table"]) for i in got["indexes"]] == [
+        ("users_pkey", "people"),
+        ("a_pkey", "a"),
+        ("c_id", "c"),
+    ]
+    dropped = facts("CREATE TABLE t (a int); CREATE INDEX i ON t (a); ALTER TABLE t RENAME TO u; DROP INDEX i")
+    assert dropped[3]["table_created_in_set"] is True

@@ -86,3 +86,20 @@ def test_nesting_depth_counts_parentheses_and_blocks() -> None:
 def test_comments_before_statement_are_kept_for_directives() -> None:
     segs = split("SELECT 1; -- sqlgate:batch key=id\nUPDATE t SET a = 1;", "postgres")
     assert segs[1].comments_before == ("-- sqlgate:batch key=id",)
+
+
+@pytest.mark.parametrize("dialect", ["postgres", "mysql"])
+def test_positions_counted_incrementally_match_a_recount(dialect: str) -> None:
+    """Lines/columns are tracked as segments close; they must equal counting from 0."""
+    parts = []
+    for i in range(300):
+        sep = ("\n" * (i % 3)) + (" " * (i % 5))
+        body = f"SELECT {i}" if i % 4 else f"/* c{i}\n */ SELECT '{i}\n'"
+        parts.append(sep + body + ";")
+    text = "".join(parts)
+    segments = split(text, dialect)  # type: ignore[arg-type]
+    assert len(segments) == 300
+    for seg in segments:
+        assert seg.line == text.count("\n", 0, seg.start) + 1
+        assert seg.column == seg.start - (text.rfind("\n", 0, seg.start) + 1) + 1
+        assert seg.end_line == seg.line + text.count("\n", seg.start, seg.end)
