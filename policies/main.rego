@@ -22,7 +22,11 @@ destructive := {
 	"unrecognized-statement": "approval",
 }
 
-config := object.get(data, ["sqlgate", "config", "levels"], {})
+# Read as a plain reference with a default: `object.get(data, ...)` makes OPA see recursion
+# through `data` (this package is under data too).
+default config := {}
+
+config := data.sqlgate.config.levels
 
 defaults := object.get(config, "defaults", {})
 

@@ -1,15 +1,17 @@
-# METADATA
-# title: sqlgate table-size scaling
-# description: >-
-#   With a catalog, a lock or index rule on a small table (policy data: size.yaml) is
-#   lowered to warn: the lock is held for milliseconds. Without a catalog, or when the
-#   table's size is unknown, the level is the environment's (never lowered). Destructive
-#   gates are never scaled.
+# sqlgate table-size scaling. One package has one METADATA block (OPA refuses a redeclared package
+# annotation): the package's is in main.rego.
+#
+# With a catalog, a lock or index rule on a small table (policy data: size.yaml) is
+# lowered to warn: the lock is held for milliseconds. Without a catalog, or when the
+# table's size is unknown, the level is the environment's (never lowered). Destructive
+# gates are never scaled.
 package sqlgate.main
 
 import rego.v1
 
-size_config := object.get(data, ["sqlgate", "config", "size"], {})
+default size_config := {}
+
+size_config := data.sqlgate.config.size
 
 small_limits := object.get(size_config, "small", {})
 

@@ -1,16 +1,18 @@
-# METADATA
-# title: sqlgate suppressions
-# description: >-
-#   Applies the `sqlgate:ignore` comments the review found (input.suppressions) to the
-#   findings main.rego gathered, before main.rego decides: one piece of code decides,
-#   after suppression (docs/suppressions.md). A comment without a reason, naming an
-#   unknown rule, suppressing nothing, or naming a rule that cannot be suppressed is
-#   itself a finding and suppresses nothing.
+# sqlgate suppressions. One package has one METADATA block (OPA refuses a redeclared package
+# annotation): the package's is in main.rego.
+#
+# Applies the `sqlgate:ignore` comments the review found (input.suppressions) to the
+# findings main.rego gathered, before main.rego decides: one piece of code decides,
+# after suppression (docs/suppressions.md). A comment without a reason, naming an
+# unknown rule, suppressing nothing, or naming a rule that cannot be suppressed is
+# itself a finding and suppresses nothing.
 package sqlgate.main
 
 import rego.v1
 
-suppress_config := object.get(data, ["sqlgate", "config", "suppress"], {})
+default suppress_config := {}
+
+suppress_config := data.sqlgate.config.suppress
 
 # Rules no comment can silence: the data file's list plus every destructive gate (the
 # floor holds even if the data file is edited).

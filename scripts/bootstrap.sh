@@ -12,3 +12,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e ".[dev]"
   touch "$stamp"
 fi
+# OPA 1.20 in-process for the parity tests (tests/policy/test_opa_parity.py); the wheel
+# declares Python >= 3.14 but works on 3.11. Not a runtime dependency of sqlgate.
+if ! .venv/bin/python -c "import opa_bindings" 2>/dev/null; then
+  .venv/bin/python -m pip install --quiet --ignore-requires-python "opa-golib-python-bindings==0.4.4"
+fi

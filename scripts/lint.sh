@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Static checks: ruff (lint + format), mypy --strict on hand-written code, buf lint on
-# the protos, and a regenerate-and-diff check on the committed gRPC stubs.
+# the protos, a regenerate-and-diff check on the committed gRPC stubs, and the policies
+# under real OPA (scripts/policy_check.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -10,4 +11,5 @@ echo "== ruff format"; "$bin/ruff" format --check .
 echo "== mypy --strict"; "$bin/mypy"
 echo "== buf lint";    (cd proto && "../$bin/buf" lint)
 echo "== generated stubs"; "$bin/python" scripts/gen_proto.py --check
+bash scripts/policy_check.sh
 echo "lint: all checks passed"

@@ -1,9 +1,9 @@
-# METADATA
-# title: Statements by kind
-# description: >-
-#   The statements grouped by kind, computed once per evaluation, so each rule reads only
-#   the kinds it judges instead of every rule scanning every statement (about 30% less
-#   evaluation time on 20-statement sets with regorus).
+# Statements by kind. One package has one METADATA block (OPA refuses a redeclared package
+# annotation): the package's is in lib.rego.
+#
+# The statements grouped by kind, computed once per evaluation, so each rule reads only
+# the kinds it judges instead of every rule scanning every statement (about 30% less
+# evaluation time on 20-statement sets with regorus).
 package sqlgate.lib
 
 import rego.v1

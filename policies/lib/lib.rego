@@ -36,11 +36,18 @@ strong_locks := {"ACCESS EXCLUSIVE", "EXCLUSIVE", "SHARE ROW EXCLUSIVE", "SHARE"
 pg_major := major if {
 	is_string(input.server_version)
 	found := regex.find_n(`[0-9]+`, input.server_version, 1)
-	major := version_major(to_number(found[0]))
+	major := version_major(to_number(without_leading_zeros(found[0])))
 } else := major if {
 	is_number(input.catalog.server_version_num)
 	major := version_major(input.catalog.server_version_num)
 }
+
+# "016" -> "16", "000" -> "0": OPA's to_number reads leading zeros and regorus refuses
+# them, so both engines are given digits without them.
+without_leading_zeros(digits) := trimmed if {
+	trimmed := trim_left(digits, "0")
+	trimmed != ""
+} else := "0"
 
 # 150004 (server_version_num) -> 15; 15 -> 15.
 version_major(n) := floor(n / 10000) if n >= 10000
@@ -52,7 +59,9 @@ pg_at_least(v) if pg_major >= v
 pg_before(v) if not pg_at_least(v)
 
 # The target version as text for messages: "16" or "unknown".
-pg_version_text := sprintf("%v", [pg_major]) if pg_major else := "unknown"
+pg_version_text := sprintf("%v", [pg_major]) if pg_major
+
+else := "unknown"
 
 # Every column definition with a type: CREATE TABLE columns, ADD COLUMN, ALTER COLUMN TYPE.
 # Each is {statement, table, column, type (lower-case)}.

@@ -1,8 +1,12 @@
-"""``sqlgate policy test [DIR]``: run the Rego ``test_*`` rules, reported like ``opa test -v``.
+"""``sqlgate policy test|build``: the Rego policy tree from the command line.
 
-Each test prints one line with PASS, FAIL or ERROR, grouped by file, followed by the
-totals. Exit 0 only if every test passed and at least one ran; 1 otherwise (a policy
-tree that does not compile is a failure too, reported by the CLI's error handler).
+``test [DIR]`` runs the Rego ``test_*`` rules, reported like ``opa test -v``: each test
+prints one line with PASS, FAIL or ERROR, grouped by file, followed by the totals. Exit 0
+only if every test passed and at least one ran; 1 otherwise (a policy tree that does not
+compile is a failure too, reported by the CLI's error handler).
+
+``build [DIR] -o FILE`` writes the tree as an OPA bundle (sqlgate.policy.opa_bundle) whose
+revision is the policy digest, printed on stdout; ``--with-tests`` includes the tests.
 """
 
 from __future__ import annotations
@@ -20,6 +24,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t = actions.add_parser("test", help="run the policy tests (test_* rules)")
     t.add_argument("dir", nargs="?", type=Path, help="policies directory (default: configured)")
     t.set_defaults(func=run_test)
+    b = actions.add_parser("build", help="write the policy tree as an OPA bundle (.tar.gz)")
+    b.add_argument("dir", nargs="?", type=Path, help="policies directory (default: configured)")
+    b.add_argument("-o", "--output", type=Path, required=True, help="bundle file to write")
+    b.add_argument("--with-tests", action="store_true", help="include the _test.rego files")
+    b.set_defaults(func=run_build)
 
 
 def format_results(results: Sequence[object]) -> list[str]:
@@ -62,3 +71,14 @@ def run_test(args: argparse.Namespace) -> int:
         print(f"no tests found in {root}")
         return EXIT_DENY
     return EXIT_OK if counts["pass"] == total else EXIT_DENY
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from sqlgate.config import default_policies_dir
+    from sqlgate.policy.bundle import load_policy_set
+    from sqlgate.policy.opa_bundle import bundle_files, write_tarball
+
+    policy_set = load_policy_set(args.dir or default_policies_dir())
+    write_tarball(bundle_files(policy_set, with_tests=args.with_tests), args.output)
+    print(policy_set.digest)
+    return EXIT_OK

@@ -25,4 +25,6 @@ report contains {
 	not object.get(s, "if_exists", false)
 }
 
-target(s) := lib.field(s, "table") if s.table else := lib.names(s, "tables")
+target(s) := lib.field(s, "table") if s.table
+
+else := lib.names(s, "tables")

@@ -1,6 +1,6 @@
 # METADATA
 # title: Changing a column's identity
-# description: ADD/SET/DROP IDENTITY changes how the column is filled: inserts from running code that set (or omit) the value can fail.
+# description: 'ADD/SET/DROP IDENTITY changes how the column is filled: inserts from running code that set (or omit) the value can fail.'
 # custom:
 #   id: alter-identity
 #   level: warn

@@ -1,6 +1,6 @@
 # METADATA
 # title: CREATE DOMAIN with a CHECK constraint
-# description: A CHECK on a domain cannot later be changed online: altering it checks every column that uses the domain.
+# description: 'A CHECK on a domain cannot later be changed online: altering it checks every column that uses the domain.'
 # custom:
 #   id: create-domain-with-constraint
 #   level: warn

@@ -1,6 +1,6 @@
 # METADATA
 # title: Dropping a column default or generation expression
-# description: DROP DEFAULT / DROP EXPRESSION stops filling a column automatically: inserts from running code that omit it get NULL or fail.
+# description: 'DROP DEFAULT / DROP EXPRESSION stops filling a column automatically: inserts from running code that omit it get NULL or fail.'
 # custom:
 #   id: drop-default
 #   level: warn

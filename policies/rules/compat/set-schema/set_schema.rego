@@ -1,6 +1,6 @@
 # METADATA
 # title: Moving an object to another schema
-# description: ALTER ... SET SCHEMA moves the object: running code that names it with the old schema (or relies on search_path) breaks.
+# description: 'ALTER ... SET SCHEMA moves the object: running code that names it with the old schema (or relies on search_path) breaks.'
 # custom:
 #   id: set-schema
 #   level: warn

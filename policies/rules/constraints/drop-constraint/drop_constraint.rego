@@ -20,5 +20,7 @@ report contains {
 }
 
 what(s) := "foreign key" if s.constraint_type == "foreign_key"
+
 else := "check constraint" if s.constraint_type == "check"
+
 else := "constraint"

@@ -13,7 +13,9 @@ import rego.v1
 
 import data.sqlgate.lib
 
-large := object.get(data, ["sqlgate", "config", "size", "large"], {})
+default large := {}
+
+large := data.sqlgate.config.size.large
 
 is_large(s) if object.get(s, ["facts", "table_rows"], -1) >= object.get(large, "min_rows", 0)
 

@@ -33,4 +33,5 @@ unique_on(s) if {
 }
 
 what(s) := "UNIQUE INDEX" if s.kind == "create_index"
+
 else := sprintf("%s constraint", [upper(replace(s.constraint_type, "_", " "))])

@@ -8,8 +8,6 @@ package sqlgate.rules.identifiers.identifier_confusable
 
 import rego.v1
 
-import data.sqlgate.lib
-
 report contains {
 	"rule": "identifier-confusable",
 	"statement": s.index,
@@ -42,6 +40,7 @@ allowed_mixes := [
 problems(ident) := {p | some p in [nfc_problem(ident), invisible_problem(ident), script_problem(ident)]; p != null}
 
 nfc_problem(ident) := "is not NFC-normalised" if ident.nfc == false
+
 else := null
 
 invisible_problem(ident) := "contains invisible (zero-width, bidi control or format) characters" if {

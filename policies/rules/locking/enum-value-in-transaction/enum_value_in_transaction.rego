@@ -1,6 +1,6 @@
 # METADATA
 # title: ALTER TYPE ... ADD VALUE inside a transaction before PostgreSQL 12
-# description: Before PostgreSQL 12, ALTER TYPE ... ADD VALUE cannot run inside a transaction block: the migration fails. An unknown server version is treated as older than 12.
+# description: 'Before PostgreSQL 12, ALTER TYPE ... ADD VALUE cannot run inside a transaction block: the migration fails. An unknown server version is treated as older than 12.'
 # custom:
 #   id: enum-value-in-transaction
 #   level: deny

@@ -1,6 +1,6 @@
 # METADATA
 # title: Strong lock without a statement_timeout
-# description: A statement that takes a strong lock on an existing table runs without a statement_timeout set earlier in the set: a slow scan or rewrite holds the lock indefinitely.
+# description: 'A statement that takes a strong lock on an existing table runs without a statement_timeout set earlier in the set: a slow scan or rewrite holds the lock indefinitely.'
 # custom:
 #   id: statement-timeout-missing
 #   level: warn

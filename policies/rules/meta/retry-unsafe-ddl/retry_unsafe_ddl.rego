@@ -15,7 +15,9 @@ creates := {"create_table", "create_index", "add_column"}
 # Whether a statement runs with no transaction around it, so a failure after it leaves it
 # applied: outside an explicit BEGIN, and either it cannot run in a transaction at all
 # (CONCURRENTLY) or the executor does not wrap files (data/execution.yaml).
-wrapped := object.get(data, ["sqlgate", "config", "execution", "wraps_files_in_transaction"], true)
+default wrapped := true
+
+wrapped := data.sqlgate.config.execution.wraps_files_in_transaction
 
 unprotected(s) if {
 	s.in_transaction == false

@@ -18,7 +18,7 @@ trivial_kinds := {
 }
 
 # The changes of the set, in statement order (a file's statements are contiguous).
-changes := [s | some s in input.statements; not s.kind in trivial_kinds]
+changes := [s | some s in input.statements; not object.get(s, "kind", null) in trivial_kinds]
 
 # Each file's first non-trivial statement: a change whose predecessor among the changes
 # belongs to another file. One pass; scanning all statements per file was quadratic
@@ -44,6 +44,7 @@ report contains {
 } if {
 	some f in object.get(input, "files", [])
 	object.get(f, ["metadata", "rollback"], null) == null
+
 	# The review always says (null: none found); an input without the key is not judged.
 	f.down_file == null
 	i := first_change[f.path]

@@ -1,6 +1,6 @@
 # METADATA
 # title: BEGIN inside an open transaction
-# description: A BEGIN while a transaction is already open is ignored with a warning, and the first COMMIT ends the outer transaction: the migration is not atomic the way it reads.
+# description: 'A BEGIN while a transaction is already open is ignored with a warning, and the first COMMIT ends the outer transaction: the migration is not atomic the way it reads.'
 # custom:
 #   id: transaction-nesting
 #   level: warn

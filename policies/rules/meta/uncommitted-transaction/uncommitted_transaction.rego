@@ -1,6 +1,6 @@
 # METADATA
 # title: BEGIN without COMMIT
-# description: A file that opens a transaction and never commits or rolls it back: its changes are rolled back when the session ends, or stay locked.
+# description: 'A file that opens a transaction and never commits or rolls it back: its changes are rolled back when the session ends, or stay locked.'
 # custom:
 #   id: uncommitted-transaction
 #   level: approval

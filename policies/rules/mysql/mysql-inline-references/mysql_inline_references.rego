@@ -1,6 +1,6 @@
 # METADATA
 # title: Inline REFERENCES ignored (MySQL)
-# description: MySQL parses and silently ignores an inline column REFERENCES clause: no foreign key is created.
+# description: 'MySQL parses and silently ignores an inline column REFERENCES clause: no foreign key is created.'
 # custom:
 #   id: mysql-inline-references
 #   level: warn

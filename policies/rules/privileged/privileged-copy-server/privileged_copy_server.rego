@@ -26,4 +26,5 @@ server_side(s) if s.program == true
 server_side(s) if s.server_file == true
 
 what(s) := "runs a program" if s.program == true
+
 else := "reads or writes a server file"

@@ -1,6 +1,6 @@
 # METADATA
 # title: SECURITY DEFINER function
-# description: A SECURITY DEFINER function runs with its owner's privileges for every caller: a privilege-escalation surface.
+# description: 'A SECURITY DEFINER function runs with its owner''s privileges for every caller: a privilege-escalation surface.'
 # custom:
 #   id: privileged-security-definer
 #   level: approval

@@ -1,6 +1,6 @@
 # METADATA
 # title: timestamp without time zone column
-# description: timestamp without time zone stores wall-clock time with no zone: values are ambiguous and shift with the session's TimeZone.
+# description: 'timestamp without time zone stores wall-clock time with no zone: values are ambiguous and shift with the session''s TimeZone.'
 # custom:
 #   id: timestamp-without-tz
 #   level: warn
