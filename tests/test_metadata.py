@@ -68,12 +68,46 @@ def test_nothing_declared() -> None:
         (b"owner: 3\n", "owner"),
         (b"- a list\n", "mapping"),
         (b"a: [\n", "YAML"),
+        (b"reconcile: []\n", "reconcile: expected a non-empty list"),
+        (b"reconcile: {name: c}\n", "reconcile: expected a non-empty list"),
+        (b"reconcile:\n  - {name: c, sql: SELECT 1}\n", r"reconcile\[0\]\.expect"),
+        (b"reconcile:\n  - {name: c, sql: SELECT 1, expect: equal}\n", "unchanged, zero rows"),
+        (b"reconcile:\n  - {name: c, sql: '', expect: unchanged}\n", r"reconcile\[0\]\.sql"),
+        (b"reconcile:\n  - {name: 'a b', sql: x, expect: unchanged}\n", "name"),
+        (b"reconcile:\n  - {name: c, sql: x, expect: unchanged, when: after}\n", "when"),
+        (
+            b"reconcile:\n  - {name: c, sql: x, expect: unchanged}\n"
+            b"  - {name: c, sql: y, expect: zero rows}\n",
+            "declared twice",
+        ),
     ],
 )
 def test_invalid_metadata_names_file_and_key(sidecar: bytes, match: str) -> None:
     with pytest.raises(MetadataError, match=match) as info:
         load_metadata("V9__bad.sql", "SELECT 1;\n", sidecar)
     assert info.value.file == "V9__bad.sql"
+
+
+def test_reconcile_checks_are_normalised_from_sidecar_and_header() -> None:
+    sidecar = (
+        b"reconcile:\n"
+        b"  - name: orders-count\n"
+        b"    sql: SELECT count(*) FROM orders;\n"
+        b"    expect: unchanged\n"
+        b"  - {name: no-orphans, sql: SELECT 1 WHERE false, expect: zero rows}\n"
+    )
+    md = load_metadata("V8__x.sql", "SELECT 1;\n", sidecar)
+    assert md["reconcile"] == [
+        {"name": "orders-count", "sql": "SELECT count(*) FROM orders", "expect": "unchanged"},
+        {"name": "no-orphans", "sql": "SELECT 1 WHERE false", "expect": "zero rows"},
+    ]
+    header = (
+        "-- sqlgate:meta\n-- reconcile:\n"
+        '--   - {name: n, sql: "SELECT sum(total) FROM orders", expect: unchanged}\nSELECT 1;\n'
+    )
+    assert load_metadata("V9__x.sql", header, None)["reconcile"] == [
+        {"name": "n", "sql": "SELECT sum(total) FROM orders", "expect": "unchanged"}
+    ]
 
 
 def test_sidecar_and_header_together_are_refused() -> None:

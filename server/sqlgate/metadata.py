@@ -18,8 +18,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import yaml
+from sqlgate_client.metaheader import header_block, parse_checks
 
 from sqlgate.errors import MetadataError
+
+__all__ = ["KEYS", "header_block", "load_metadata", "validate"]
 
 RISKS = ("low", "medium", "high")
 ROLLBACKS = ("transactional", "compensating", "none")
@@ -33,34 +36,11 @@ KEYS = (
     "owner",
     "lock_timeout",
     "statement_timeout",
+    "reconcile",
 )
-_HEADER = re.compile(r"^\s*--\s*sqlgate:meta\s*$")
-# A ``-- key: value`` line or a ``--   - item`` list line; anything else ends the block.
-_HEADER_LINE = re.compile(r"^\s*--\s?(?P<body>[A-Za-z_][\w-]*\s*:.*|\s+-\s.*)$")
 # A PostgreSQL-style duration: 500ms, 5s, 2min, 1h (or a bare number of milliseconds).
 _DURATION = re.compile(r"^\d+(\.\d+)?\s*(ms|s|min|h|d)?$")
 _ENV = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-def header_block(text: str) -> str | None:
-    """The YAML of a ``-- sqlgate:meta`` block at the top of the file, or None.
-
-    The block starts at the first non-blank line (a leading BOM is already stripped)
-    and runs over the ``-- key: value`` comment lines that follow it.
-    """
-    lines = text.split("\n")
-    i = 0
-    while i < len(lines) and not lines[i].strip():
-        i += 1
-    if i == len(lines) or not _HEADER.match(lines[i].rstrip("\r")):
-        return None
-    body: list[str] = []
-    for raw in lines[i + 1 :]:
-        m = _HEADER_LINE.match(raw.rstrip("\r"))
-        if m is None:
-            break
-        body.append(m.group("body"))
-    return "\n".join(body)
 
 
 def _load_yaml(raw: str, path: str, what: str) -> Mapping[str, Any]:
@@ -126,6 +106,12 @@ def validate(raw: Mapping[str, Any], path: str, source: str) -> dict[str, Any]:
     for key in ("expected_runtime", "lock_timeout", "statement_timeout"):
         if key in raw:
             out[key] = _duration(path, key, raw[key])
+    if "reconcile" in raw:
+        try:
+            checks = parse_checks(raw["reconcile"])
+        except ValueError as exc:
+            raise MetadataError(str(exc), file=path) from exc
+        out["reconcile"] = [{"name": c.name, "sql": c.sql, "expect": c.expect} for c in checks]
     rollback = _rollback(raw, path)
     if rollback is not None:
         out["rollback"] = rollback

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import FrameType
-from typing import Literal, TextIO
+from typing import Literal, Protocol, TextIO
 
 import psycopg
 from psycopg import sql
@@ -87,6 +87,27 @@ class RunResult:
         return "succeeded"
 
 
+class Observer(Protocol):
+    """Watches an apply on the applier's own connection (``sqlgate-runner rehearse``).
+
+    Called between the applier's own statements, so what it reads (``pg_locks`` of
+    this backend, ``pg_class.relfilenode``) is the state the statement left inside
+    its transaction; the apply path itself stays the one the real run uses.
+    """
+
+    def before_statement(self, m: Migration, s: Statement) -> None: ...
+
+    def after_statement(
+        self, m: Migration, s: Statement, r: StatementResult, *, in_transaction: bool
+    ) -> None: ...
+
+    def after_chunk(
+        self, m: Migration, s: Statement, chunk: int, rows: int, duration_ms: float
+    ) -> None: ...
+
+    def step_ended(self, m: Migration, step: Step, *, committed: bool) -> None: ...
+
+
 class _StepFailed(Exception):
     def __init__(self, error: RunnerError) -> None:
         self.error = error
@@ -130,6 +151,7 @@ class Applier:
         token_id: str = "",
         stop: StopFlag | None = None,
         out: TextIO | None = None,
+        observer: Observer | None = None,
     ) -> None:
         if not conn.autocommit:
             raise ValueError("the runner's connection must be in autocommit mode")
@@ -140,6 +162,7 @@ class Applier:
         self.token_id = token_id
         self.stop = stop or StopFlag()
         self.out = out or sys.stderr
+        self.observer = observer
 
     def _say(self, line: str) -> None:
         print(line, file=self.out, flush=True)
@@ -251,6 +274,8 @@ class Applier:
             with self.conn.transaction():
                 _set_timeouts(self.conn, m.timeouts, local=True)
                 for s in step.statements:
+                    if self.observer is not None:
+                        self.observer.before_statement(m, s)
                     t0 = time.monotonic()
                     try:
                         cur = self.conn.execute(s.text.encode())
@@ -266,8 +291,12 @@ class Applier:
                         "",
                     )
                     ran.append(s.index)
+                    if self.observer is not None:
+                        self.observer.after_statement(m, s, r, in_transaction=True)
                 self.history.progress(m.version, step.statements[-1].index + 1)
         except psycopg.Error as exc:
+            if self.observer is not None:
+                self.observer.step_ended(m, step, committed=False)
             for i in ran:
                 results[i].outcome = "aborted"
                 results[i].error = "rolled back"
@@ -278,6 +307,8 @@ class Applier:
                     f"({len(ran)} earlier statement(s) in it undone)"
                 )
             ) from exc
+        if self.observer is not None:
+            self.observer.step_ended(m, step, committed=True)
 
     def _run_alone(
         self, m: Migration, s: Statement, results: dict[int, StatementResult], fr: FileResult
@@ -285,10 +316,14 @@ class Applier:
         r = results[s.index]
         before = _invalid_indexes(self.conn)
         _set_timeouts(self.conn, m.timeouts, local=False)
+        if self.observer is not None:
+            self.observer.before_statement(m, s)
         t0 = time.monotonic()
         try:
             cur = self.conn.execute(s.text.encode())
             r.outcome, r.duration_ms, r.rows, r.error = "succeeded", _ms(t0), cur.rowcount, ""
+            if self.observer is not None:
+                self.observer.after_statement(m, s, r, in_transaction=False)
         except psycopg.Error as exc:
             r.outcome, r.duration_ms, r.error = "failed", _ms(t0), _sql_error(exc)
             leftovers = sorted(_invalid_indexes(self.conn) - before)
@@ -342,6 +377,8 @@ class Applier:
                 )
             if last is not None:
                 self._say(f"batch {m.path}:{s.line} resuming after {s.batch.key}={last}")
+            if self.observer is not None:
+                self.observer.before_statement(m, s)
             while True:
                 t0 = time.monotonic()
                 with self.conn.transaction():
@@ -358,6 +395,8 @@ class Applier:
                 last = upper
                 total_rows += rows
                 fr.chunks += 1
+                if self.observer is not None:
+                    self.observer.after_chunk(m, s, fr.chunks, rows, _ms(t0))
                 self._say(
                     f"batch {m.path}:{s.line} chunk {fr.chunks}: {rows} rows, "
                     f"{s.batch.key} <= {upper}, {_ms(t0):.0f} ms "
@@ -388,4 +427,6 @@ class Applier:
         except UnsupportedSql as exc:
             raise _StepFailed(exc) from exc
         r.outcome, r.rows, r.duration_ms, r.error = "succeeded", total_rows, _ms(t_start), ""
+        if self.observer is not None:
+            self.observer.after_statement(m, s, r, in_transaction=False)
         self.history.progress(m.version, s.index + 1)

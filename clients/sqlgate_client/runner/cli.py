@@ -94,7 +94,81 @@ def build_parser() -> argparse.ArgumentParser:
     add_tls_arguments(a, ca_aliases=("--ca-cert",))
     a.add_argument("--rpc-timeout", type=float, default=30.0, help="seconds per server call")
     a.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    _rehearse_parser(sub)
     return parser
+
+
+def _rehearse_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    r = sub.add_parser(
+        "rehearse",
+        help="run the migrations in a scratch copy of the target's schema and measure them",
+        epilog=EXIT_CODE_TABLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    r.add_argument("--dsn", required=True, help="the target (read only: schema, history, sizes)")
+    r.add_argument(
+        "--scratch-dsn",
+        required=True,
+        help="a server (same major version) where the runner may CREATE/DROP DATABASE",
+    )
+    r.add_argument("--history-table", default="sqlgate.schema_history", help="schema.table")
+    r.add_argument("--lock-timeout", default="5s")
+    r.add_argument("--statement-timeout", default="15min")
+    r.add_argument("--seed-sql", type=Path, help="SQL file run in the scratch before the test")
+    r.add_argument(
+        "--seed-csv", action="append", default=[], metavar="TABLE=FILE", help="CSV with header"
+    )
+    r.add_argument("--generate-rows", type=int, default=0, metavar="N", help="rows per empty table")
+    r.add_argument("--no-rollback-test", action="store_true", help="skip the rollback test")
+    r.add_argument(
+        "--require-rollback", action="store_true", help="a missing rollback fails (exit 23)"
+    )
+    r.add_argument("--report", type=Path, help="write the rehearsal as JSON to this file")
+    r.add_argument("--runner-id", default=os.environ.get("SQLGATE_RUNNER_ID") or "rehearsal")
+    r.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+
+
+def run_rehearse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from sqlgate_client.runner.errors import RehearsalFailed
+    from sqlgate_client.runner.rehearse import render
+    from sqlgate_client.runner.rehearse.rehearsal import Options, rehearse
+
+    timeouts = Timeouts(
+        lock_timeout=check_duration(args.lock_timeout, "--lock-timeout"),
+        statement_timeout=check_duration(args.statement_timeout, "--statement-timeout"),
+    )
+    if args.generate_rows < 0:
+        raise UsageError("--generate-rows must be >= 0")
+    migrations = _read_migrations(args.paths, timeouts)
+    opts = Options(
+        target_dsn=args.dsn,
+        scratch_dsn=args.scratch_dsn,
+        history_table=args.history_table,
+        timeouts=timeouts,
+        seed_sql=args.seed_sql,
+        seed_csv=list(args.seed_csv),
+        generate_rows=args.generate_rows,
+        rollback_test=not args.no_rollback_test,
+        runner_id=args.runner_id,
+    )
+    stop = StopFlag()
+    stop.install()
+    result = rehearse(migrations, opts, stop=stop, out=err)
+    for line in render.text(result, require_rollback=args.require_rollback):
+        print(line, file=out)
+    if args.report is not None:
+        import json
+
+        args.report.write_text(json.dumps(result.to_json(), indent=2, default=str) + "\n")
+    if result.error:
+        print(f"error: {result.error}", file=err)
+        return result.error_code or 1
+    problems = result.problems(require_rollback=args.require_rollback)
+    if problems:
+        failed = RehearsalFailed("; ".join(problems))
+        print(f"error: {failed}", file=err)
+        return failed.exit_code
+    return 0
 
 
 def _read_migrations(paths: Sequence[Path], timeouts: Timeouts) -> list[Migration]:
@@ -200,6 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out, err = sys.stdout, sys.stderr
     try:
         args = build_parser().parse_args(argv)
+        if args.command == "rehearse":
+            return run_rehearse(args, out, err)
         return run_apply(args, out, err)
     except RunnerError as exc:
         print(f"sqlgate-runner: {exc}", file=err)

@@ -22,7 +22,10 @@ branches on; the table is repeated in ``sqlgate-runner --help``.
     ├── LockBusy .............. 19 another runner holds the run lock on this database
     ├── SqlFailed ............. 20 a statement failed; see the report for what ran
     ├── Interrupted ........... 21 SIGINT/SIGTERM: stopped after the current chunk/statement
-    └── DatabaseUnavailable ... 22 the target database cannot be reached
+    ├── DatabaseUnavailable ... 22 the target database cannot be reached
+    ├── RehearsalFailed ....... 23 rehearse: reconciliation differed, rollback left a
+    │                              schema difference, or a required rollback is missing
+    └── ScratchFailed ......... 24 rehearse: the scratch database could not be built
 """
 
 from __future__ import annotations
@@ -113,4 +116,22 @@ EXIT_CODE_TABLE = """exit codes:
   19 another runner holds the run lock on this database
   20 a statement failed (transactional migration rolled back)
   21 interrupted by SIGINT/SIGTERM after the current chunk; rerun to resume
-  22 the target database cannot be reached"""
+  22 the target database cannot be reached
+  23 rehearse: a reconciliation check differed, the rollback left a schema
+     difference, or a required rollback is missing
+  24 rehearse: the scratch database could not be built (pg_dump/psql version, dump,
+     restore)"""
+
+
+class RehearsalFailed(RunnerError):
+    """The rehearsal ran but found a problem: a reconciliation check differed, the
+    rollback left the schema different, or a required rollback is missing."""
+
+    exit_code = 23
+
+
+class ScratchFailed(RunnerError):
+    """The scratch database could not be built: pg_dump/psql missing or of another
+    major version than the target, the dump or the restore failed."""
+
+    exit_code = 24
