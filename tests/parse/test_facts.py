@@ -137,5 +137,7 @@ def test_renames_keep_order_and_move_indexes() -> None:
         ("a_pkey", "a"),
         ("c_id", "c"),
     ]
-    dropped = facts("CREATE TABLE t (a int); CREATE INDEX i ON t (a); ALTER TABLE t RENAME TO u; DROP INDEX i")
+    dropped = facts(
+        "CREATE TABLE t (a int); CREATE INDEX i ON t (a); ALTER TABLE t RENAME TO u; DROP INDEX i"
+    )
     assert dropped[3]["table_created_in_set"] is True
