@@ -14,11 +14,13 @@ Checks, in order, are fail-closed:
   that rests on a break-glass approval still has it live (not expired, not used), it
   has not expired, and its environment and target equal the request's. Then the
   break-glass approval, if the allow rests on one, is consumed by one atomic
-  conditional UPDATE before the token is signed: one break-glass, at most one token.
+  conditional UPDATE in the same transaction that stores the token and its audit
+  event: one break-glass, at most one token, and never one without the others.
 * redeem: the caller holds ``runner``; the token verifies (our code: signature, kid,
   every claim, and the context the runner recomputed: environment, target, the calling
   runner's id, the digests it sent); its verdict is still the latest of its chain; then
-  one atomic conditional UPDATE in the store marks it used.
+  one atomic conditional UPDATE in the store marks it used, committed together with
+  its ``token_redeem`` audit event.
 * report: the token was redeemed by the calling runner; idempotent on ``report_id``.
 """
 
@@ -35,6 +37,7 @@ from typing import Any, Final, NoReturn, Protocol
 from sqlgate_client.trust.strictjson import loads_strict
 from sqlgate_client.trust.tokens import MAX_TTL_S
 
+from sqlgate import faults
 from sqlgate.approvals import break_glass_at_issue, chain_approvals
 from sqlgate.audit.log import AuditLog
 from sqlgate.config import ApprovalsConfig
@@ -306,18 +309,6 @@ class Execution:
             self._refuse(kind, principal, "no_signing_key", str(exc), details, cause=exc)
         if glass.consume is not None:
             details["break_glass_approval"] = glass.consume.approval_id
-            try:
-                self.store.consume_break_glass(glass.consume.approval_id, now)
-            except (Conflict, NotFound) as exc:  # lost a race to another issuer
-                self._refuse(
-                    kind,
-                    principal,
-                    "break_glass_used",
-                    f"verdict {verdict_id}: break-glass approval {glass.consume.approval_id} "
-                    f"could not be used: {exc}",
-                    details,
-                    cause=exc,
-                )
         try:
             issued = sign_token(
                 signer,
@@ -331,28 +322,49 @@ class Execution:
             )
         except KeyError_ as exc:
             self._refuse(kind, principal, "no_signing_key", str(exc), details, cause=exc)
-        self.store.put_token(
-            TokenRecord(
-                jti=issued.jti,
-                verdict_id=verdict_id,
-                runner=principal.id,
-                environment=environment,
-                target=target,
-                issued_at=now,
-                expires_at=issued.exp,
+        # One unit: the break-glass it uses, the token row and its audit event commit
+        # together, so a crash can neither consume a break-glass without an event nor
+        # record a token whose break-glass is still live.
+        try:
+            with self.audit.atomic() as unit:
+                if glass.consume is not None:
+                    unit.store.consume_break_glass(glass.consume.approval_id, now)
+                    faults.point("issue:break-glass-consumed")
+                unit.store.put_token(
+                    TokenRecord(
+                        jti=issued.jti,
+                        verdict_id=verdict_id,
+                        runner=principal.id,
+                        environment=environment,
+                        target=target,
+                        issued_at=now,
+                        expires_at=issued.exp,
+                    )
+                )
+                unit.record(
+                    "token_issue",
+                    principal.id,
+                    {
+                        **details,
+                        "jti": issued.jti,
+                        "runner": principal.id,
+                        "expires_at": issued.exp.isoformat(),
+                        "key_id": signer.key_id,
+                    },
+                )
+        except (Conflict, NotFound) as exc:
+            if glass.consume is None:
+                raise
+            # lost a race to another issuer
+            self._refuse(
+                kind,
+                principal,
+                "break_glass_used",
+                f"verdict {verdict_id}: break-glass approval {glass.consume.approval_id} "
+                f"could not be used: {exc}",
+                details,
+                cause=exc,
             )
-        )
-        self.audit.record(
-            "token_issue",
-            principal.id,
-            {
-                **details,
-                "jti": issued.jti,
-                "runner": principal.id,
-                "expires_at": issued.exp.isoformat(),
-                "key_id": signer.key_id,
-            },
-        )
         return issued
 
     # --- redeem -------------------------------------------------------------------------
@@ -399,8 +411,20 @@ class Execution:
         details["jti"] = verified.jti
         details["verdict_id"] = verified.verdict_id
         self._latest(kind, principal, verified.verdict_id, details)
-        try:
-            record = self.store.redeem_token(verified.jti, runner=principal.id, now=now)
+        try:  # the redemption and its audit event commit together, or neither does
+            with self.audit.atomic() as unit:
+                record = unit.store.redeem_token(verified.jti, runner=principal.id, now=now)
+                faults.point("redeem:token-redeemed")
+                assert record.redeemed_at is not None
+                unit.record(
+                    "token_redeem",
+                    principal.id,
+                    {
+                        **details,
+                        "runner": principal.id,
+                        "redeemed_at": record.redeemed_at.isoformat(),
+                    },
+                )
         except AlreadyRedeemed as exc:
             self._refuse(kind, principal, "replay", str(exc), details, cause=exc)
         except NotFound as exc:
@@ -417,11 +441,6 @@ class Execution:
         except ClaimError as exc:
             self._refuse(kind, principal, "runner_mismatch", str(exc), details, cause=exc)
         assert record.redeemed_at is not None
-        self.audit.record(
-            "token_redeem",
-            principal.id,
-            {**details, "runner": principal.id, "redeemed_at": record.redeemed_at.isoformat()},
-        )
         return Redemption(record.jti, record.verdict_id, record.redeemed_at)
 
     @contextmanager
@@ -531,27 +550,29 @@ class Execution:
                 f"token {token_id} was not redeemed by {principal.id}",
                 base,
             )
-        try:
-            new = self.store.record_report(
-                report_id,
-                token_jti=token_id,
-                verdict_id=verdict_id,
-                outcome=outcome,
-                details=details,
-                at=self.clock(),
-            )
+        audited = {**base, "environment": token.environment, "target": token.target}
+        try:  # the report and its audit event commit together, or neither does
+            with self.audit.atomic() as unit:
+                new = unit.store.record_report(
+                    report_id,
+                    token_jti=token_id,
+                    verdict_id=verdict_id,
+                    outcome=outcome,
+                    details=details,
+                    at=self.clock(),
+                )
+                faults.point("report:recorded")
+                if new:
+                    event = unit.record("execution_report", principal.id, audited)
         except NotFound as exc:  # pragma: no cover - checked above
             self._refuse(kind, principal, "token_not_found", str(exc), base, cause=exc)
         except Conflict as exc:
             self._refuse(kind, principal, "report_conflict", str(exc), base, cause=exc)
-        if not new:
-            for event in self.store.iter_audit():
-                if event.kind == "execution_report" and event.details.get("report_id") == report_id:
-                    return ReportResult(event.sequence, new=False)
-        # New, or a retry whose first attempt died before auditing: audit it now.
-        event = self.audit.record(
-            "execution_report",
-            principal.id,
-            {**base, "environment": token.environment, "target": token.target},
-        )
-        return ReportResult(event.sequence, new=new)
+        if new:
+            return ReportResult(event.sequence, new=True)
+        for found in self.store.iter_audit():
+            if found.kind == "execution_report" and found.details.get("report_id") == report_id:
+                return ReportResult(found.sequence, new=False)
+        # A report stored without its event predates atomic reports: audit it now.
+        event = self.audit.record("execution_report", principal.id, audited)
+        return ReportResult(event.sequence, new=False)

@@ -1,7 +1,10 @@
 """Issuing signed verdicts: audit event first, then the statement, signature and record.
 
 The audit event's sequence goes into the predicate (``audit_sequence``), so a verdict
-points at its place in the tamper-evident log. A verdict is stored exactly as signed.
+points at its place in the tamper-evident log. A verdict is stored exactly as signed,
+in one transaction with its audit event and the approvals it carries: a crash leaves
+all of them or none (an approved verdict stored without its break-glass approval would
+be an allow that nothing consumes).
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlgate import faults
 from sqlgate.app import App
+from sqlgate.audit.log import AuditedUnit
 from sqlgate.errors import SignatureError
-from sqlgate.store.base import VerdictRecord
+from sqlgate.store.base import ApprovalRecord, VerdictRecord
 from sqlgate.trust.verdict import build_statement, sign_verdict, verify_verdict
 
 
@@ -48,11 +53,42 @@ def issue(
     principal: str,
     details: Mapping[str, Any],
     verdict_id: str | None = None,
+    approvals: Sequence[ApprovalRecord] = (),
 ) -> VerdictRecord:
-    """Record the audit event ``kind``, sign the verdict, store it; returns the record."""
+    """Record the audit event ``kind``, sign the verdict, store it with ``approvals`` (all
+    in one transaction); returns the record."""
     verdict_id = verdict_id or new_verdict_id()
     now = app.now()
-    event = app.audit.record(
+    with app.audit.atomic() as unit:
+        record = _issue_in(
+            app,
+            unit,
+            draft,
+            kind=kind,
+            principal=principal,
+            details=details,
+            verdict_id=verdict_id,
+            now=now,
+        )
+        if approvals:
+            faults.point("approve:verdict-stored")
+        for approval in approvals:
+            unit.store.add_approval(approval)
+    return record
+
+
+def _issue_in(
+    app: App,
+    unit: AuditedUnit,
+    draft: VerdictDraft,
+    *,
+    kind: str,
+    principal: str,
+    details: Mapping[str, Any],
+    verdict_id: str,
+    now: datetime,
+) -> VerdictRecord:
+    event = unit.record(
         kind,
         principal,
         {
@@ -98,7 +134,7 @@ def issue(
         envelope=envelope,
         supersedes=draft.supersedes,
     )
-    app.store.put_verdict(record)
+    unit.store.put_verdict(record)
     return record
 
 

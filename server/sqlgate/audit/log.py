@@ -10,15 +10,16 @@ checks the checkpoints that exist).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
 from sqlgate.audit.bound import MAX_DETAILS_BYTES, bound_details
 from sqlgate.audit.chain import checkpoint_payload
-from sqlgate.store.base import AuditRecord, CheckpointRecord, Store
+from sqlgate.store.base import AuditRecord, CheckpointRecord, Store, StoreUnit
 
-__all__ = ["KINDS", "MAX_DETAILS_BYTES", "AuditLog", "CheckpointSigner"]
+__all__ = ["KINDS", "MAX_DETAILS_BYTES", "AuditLog", "AuditedUnit", "CheckpointSigner"]
 
 KINDS: Final = frozenset(
     {
@@ -50,6 +51,24 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class AuditedUnit:
+    """A store unit of work plus ``record``: the events appended here commit with the
+    unit's state changes (``AuditLog.atomic``)."""
+
+    def __init__(self, log: AuditLog, unit: StoreUnit) -> None:
+        self.store = unit
+        self._log = log
+        self.appended: list[AuditRecord] = []
+
+    def record(self, kind: str, principal: str, details: Mapping[str, Any]) -> AuditRecord:
+        """Append one event of a known ``kind`` inside the unit's transaction."""
+        record = self.store.append_audit(
+            kind, principal, self._log.bounded(kind, details), self._log.now()
+        )
+        self.appended.append(record)
+        return record
+
+
 class AuditLog:
     """Records audit events; signs a checkpoint every ``every`` events when given a signer."""
 
@@ -73,13 +92,36 @@ class AuditLog:
 
         Details are bounded (``sqlgate.audit.bound``): callers put request fields in them.
         """
+        record = self.store.append_audit(
+            kind, principal, self.bounded(kind, details), self._clock()
+        )
+        self._committed(record)
+        return record
+
+    def bounded(self, kind: str, details: Mapping[str, Any]) -> Mapping[str, Any]:
         if kind not in KINDS:
             raise ValueError(f"unknown audit event kind {kind!r}")
-        bounded = bound_details(details)
-        record = self.store.append_audit(kind, principal, bounded, self._clock())
+        return bound_details(details)
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    @contextmanager
+    def atomic(self) -> Iterator[AuditedUnit]:
+        """A unit of work whose state changes and audit events commit together.
+
+        Checkpoints for the unit's events are signed after the commit (a crash before
+        that loses a checkpoint, never an event).
+        """
+        with self.store.atomic() as unit:
+            audited = AuditedUnit(self, unit)
+            yield audited
+        for record in audited.appended:
+            self._committed(record)
+
+    def _committed(self, record: AuditRecord) -> None:
         if self.signer is not None and record.sequence % self.every == 0:
             self.checkpoint(record)
-        return record
 
     def checkpoint(self, record: AuditRecord) -> CheckpointRecord:
         """Sign (sequence, hash, at) of ``record`` and store the checkpoint."""

@@ -29,6 +29,14 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=str(args.log_level).upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from sqlgate import faults
+
+    if faults.armed():
+        logging.getLogger(__name__).warning(
+            "SQLGATE_FAULT=%s is set: this server will kill itself at that point "
+            "(crash tests only)",
+            faults.armed(),
+        )
     config = with_overrides(
         load_config(args.config), listen=args.listen, policies_dir=args.policies
     )

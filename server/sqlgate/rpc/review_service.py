@@ -281,9 +281,8 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
                 "missing": list(outcome.missing),
             },
             verdict_id=new_id,
+            approvals=given,
         )
-        for a in given:
-            app.store.add_approval(a)
         return record, outcome.missing
 
     def Approve(

@@ -10,6 +10,7 @@ second redemption, ``TokenExpired`` for a token past its expiry.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -100,12 +101,47 @@ class CheckpointRecord:
     signature: bytes
 
 
+class StoreUnit(Protocol):
+    """The writes of one unit of work (``Store.atomic``): they commit together or not at all.
+
+    Every state change that has an audit event is made through a unit with that event, so
+    a crash can never leave the change without its event (or the event without the change).
+    """
+
+    def put_verdict(self, record: VerdictRecord) -> None: ...
+
+    def add_approval(self, record: ApprovalRecord) -> None: ...
+
+    def consume_break_glass(self, approval_id: str, now: datetime) -> ApprovalRecord: ...
+
+    def put_token(self, record: TokenRecord) -> None: ...
+
+    def redeem_token(self, jti: str, *, runner: str, now: datetime) -> TokenRecord: ...
+
+    def record_report(
+        self,
+        report_id: str,
+        *,
+        token_jti: str,
+        verdict_id: str,
+        outcome: str,
+        details: Mapping[str, Any],
+        at: datetime,
+    ) -> bool: ...
+
+    def append_audit(
+        self, kind: str, principal: str, details: Mapping[str, Any], at: datetime
+    ) -> AuditRecord: ...
+
+
 class Store(Protocol):
     """Persistence for verdicts, approvals, tokens, execution reports and the audit log."""
 
     def close(self) -> None: ...
 
     def schema_version(self) -> int: ...
+
+    def atomic(self) -> AbstractContextManager[StoreUnit]: ...
 
     # verdicts
     def put_verdict(self, record: VerdictRecord) -> None: ...

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
@@ -31,6 +31,7 @@ from sqlgate.store.base import (
     AuditRecord,
     CheckpointRecord,
     ExecutionRecord,
+    StoreUnit,
     TokenRecord,
     VerdictRecord,
 )
@@ -164,6 +165,237 @@ def _checkpoint(row: Row) -> CheckpointRecord:
     )
 
 
+# --- writes: each takes the open transaction, so a unit of work can combine them -------
+
+
+def _verdict_conflict(record: VerdictRecord) -> Conflict:
+    return Conflict(
+        f"verdict {record.verdict_id} already exists (or its predecessor was "
+        "superseded concurrently)"
+    )
+
+
+def _put_verdict(tx: Tx, record: VerdictRecord) -> None:
+    if record.supersedes is not None:
+        old = tx.execute(
+            "SELECT verdict_id FROM verdicts WHERE verdict_id = ?", (record.supersedes,)
+        )
+        if not old:
+            raise NotFound(f"superseded verdict {record.supersedes} does not exist")
+        taken = tx.execute(
+            "SELECT verdict_id FROM verdicts WHERE supersedes = ?", (record.supersedes,)
+        )
+        if taken:
+            raise Conflict(f"verdict {record.supersedes} is already superseded by {taken[0][0]}")
+    tx.execute(
+        f"INSERT INTO verdicts ({_VERDICT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            record.verdict_id,
+            to_us(record.created_at),
+            to_us(record.expires_at),
+            record.environment,
+            record.target,
+            record.repo,
+            record.commit,
+            record.decision,
+            record.policy_digest,
+            canonical_json(dict(record.digests)).decode(),
+            record.author,
+            bytes(record.envelope),
+            record.supersedes,
+        ),
+    )
+
+
+def _add_approval(tx: Tx, record: ApprovalRecord) -> None:
+    if not tx.execute("SELECT verdict_id FROM verdicts WHERE verdict_id = ?", (record.verdict_id,)):
+        raise NotFound(f"no verdict {record.verdict_id}")
+    tx.execute(
+        f"INSERT INTO approvals ({_APPROVAL_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            record.approval_id,
+            record.verdict_id,
+            record.principal,
+            record.role,
+            record.reason,
+            bool(record.break_glass),
+            to_us(record.created_at),
+            to_us(record.expires_at),
+            canonical_json(dict(record.digests)).decode(),
+            None if record.consumed_at is None else to_us(record.consumed_at),
+        ),
+    )
+
+
+def _consume_break_glass(tx: Tx, approval_id: str, now: datetime) -> ApprovalRecord:
+    now_us = to_us(now)
+    rows = tx.execute(
+        f"UPDATE approvals SET consumed_at = ? WHERE approval_id = ? "
+        "AND break_glass = ? AND consumed_at IS NULL AND expires_at > ? "
+        f"RETURNING {_APPROVAL_COLS}",
+        (now_us, approval_id, True, now_us),
+    )
+    if rows:
+        return _approval(rows[0])
+    found = tx.execute(
+        f"SELECT {_APPROVAL_COLS} FROM approvals WHERE approval_id = ?", (approval_id,)
+    )
+    if not found:
+        raise NotFound(f"no approval {approval_id}")
+    current = _approval(found[0])
+    if not current.break_glass:
+        raise Conflict(f"approval {approval_id} is not a break-glass approval")
+    if current.consumed_at is not None:
+        raise Conflict(f"break-glass approval {approval_id} was already used")
+    raise Conflict(f"break-glass approval {approval_id} expired at {current.expires_at}")
+
+
+def _put_token(tx: Tx, record: TokenRecord) -> None:
+    if not tx.execute("SELECT verdict_id FROM verdicts WHERE verdict_id = ?", (record.verdict_id,)):
+        raise NotFound(f"no verdict {record.verdict_id}")
+    tx.execute(
+        f"INSERT INTO tokens ({_JTI_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            record.jti,
+            record.verdict_id,
+            record.runner,
+            record.environment,
+            record.target,
+            to_us(record.issued_at),
+            to_us(record.expires_at),
+            None if record.redeemed_at is None else to_us(record.redeemed_at),
+        ),
+    )
+
+
+def _redeem_token(tx: Tx, jti: str, runner: str, now: datetime) -> TokenRecord:
+    now_us = to_us(now)
+    rows = tx.execute(
+        f"UPDATE tokens SET redeemed_at = ? WHERE jti = ? AND runner = ? "
+        f"AND redeemed_at IS NULL AND expires_at > ? RETURNING {_JTI_COLS}",
+        (now_us, jti, runner, now_us),
+    )
+    if rows:
+        return _token(rows[0])
+    found = tx.execute(f"SELECT {_JTI_COLS} FROM tokens WHERE jti = ?", (jti,))
+    if not found:
+        raise NotFound(f"no token {jti}")
+    current = _token(found[0])
+    if current.redeemed_at is not None:
+        raise AlreadyRedeemed(f"token {jti} was already redeemed at {current.redeemed_at}")
+    if current.runner != runner:
+        raise ClaimError(f"token {jti} was issued to runner {current.runner!r}, not {runner!r}")
+    raise TokenExpired(f"token {jti} expired at {current.expires_at}")
+
+
+def _record_report(
+    tx: Tx,
+    report_id: str,
+    *,
+    token_jti: str,
+    verdict_id: str,
+    outcome: str,
+    details: Mapping[str, Any],
+    at: datetime,
+) -> bool:
+    details_text = canonical_json(dict(details)).decode()
+    token = tx.execute("SELECT verdict_id FROM tokens WHERE jti = ?", (token_jti,))
+    if not token:
+        raise NotFound(f"no token {token_jti}")
+    if token[0][0] != verdict_id:
+        raise Conflict(f"token {token_jti} belongs to verdict {token[0][0]}")
+    inserted = tx.execute(
+        f"INSERT INTO executions ({_REPORT_COLS}) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (report_id) DO NOTHING RETURNING report_id",
+        (report_id, token_jti, verdict_id, outcome, details_text, to_us(at)),
+    )
+    if inserted:
+        return True
+    existing = tx.execute(
+        f"SELECT {_REPORT_COLS} FROM executions WHERE report_id = ?", (report_id,)
+    )
+    if existing and (existing[0][1], existing[0][2], existing[0][3], existing[0][4]) == (
+        token_jti,
+        verdict_id,
+        outcome,
+        details_text,
+    ):
+        return False
+    raise Conflict(f"report {report_id} was already recorded with different content")
+
+
+def _append_audit(
+    tx: Tx, kind: str, principal: str, details: Mapping[str, Any], at: datetime
+) -> AuditRecord:
+    details_text = canonical_json(dict(details)).decode()
+    stored_details = _json(details_text)
+    head = tx.execute("SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1")
+    sequence = int(head[0][0]) + 1 if head else 1
+    prev_hash = str(head[0][1]) if head else GENESIS_HASH
+    digest = event_hash(prev_hash, event_canonical(sequence, at, kind, principal, stored_details))
+    tx.execute(
+        f"INSERT INTO audit_events ({_AUDIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (sequence, to_us(at), kind, principal, details_text, prev_hash, digest),
+    )
+    return AuditRecord(
+        sequence=sequence,
+        at=_ts(to_us(at)),
+        kind=kind,
+        principal=principal,
+        details=stored_details,
+        prev_hash=prev_hash,
+        hash=digest,
+    )
+
+
+class _Unit:
+    """The store's writes inside one open transaction (``SqlStore.atomic``): all of them
+    commit together or none does, so a state change and its audit event cannot part."""
+
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    def put_verdict(self, record: VerdictRecord) -> None:
+        _put_verdict(self._tx, record)
+
+    def add_approval(self, record: ApprovalRecord) -> None:
+        _add_approval(self._tx, record)
+
+    def consume_break_glass(self, approval_id: str, now: datetime) -> ApprovalRecord:
+        return _consume_break_glass(self._tx, approval_id, now)
+
+    def put_token(self, record: TokenRecord) -> None:
+        _put_token(self._tx, record)
+
+    def redeem_token(self, jti: str, *, runner: str, now: datetime) -> TokenRecord:
+        return _redeem_token(self._tx, jti, runner, now)
+
+    def record_report(
+        self,
+        report_id: str,
+        *,
+        token_jti: str,
+        verdict_id: str,
+        outcome: str,
+        details: Mapping[str, Any],
+        at: datetime,
+    ) -> bool:
+        return _record_report(
+            self._tx,
+            report_id,
+            token_jti=token_jti,
+            verdict_id=verdict_id,
+            outcome=outcome,
+            details=details,
+            at=at,
+        )
+
+    def append_audit(
+        self, kind: str, principal: str, details: Mapping[str, Any], at: datetime
+    ) -> AuditRecord:
+        return _append_audit(self._tx, kind, principal, details, at)
+
+
 class SqlStore(ABC):
     """Every ``Store`` operation; subclasses supply transactions, locks and error mapping."""
 
@@ -224,50 +456,27 @@ class SqlStore(ABC):
             rows = tx.execute("SELECT version FROM schema_version WHERE id = 1")
         return int(rows[0][0]) if rows else 0
 
+    # units of work
+
+    @contextmanager
+    def atomic(self) -> Iterator[StoreUnit]:
+        """One write transaction for several changes and their audit events.
+
+        The audit lock is taken first, so every unit orders its locks the same way (no
+        deadlock between a unit and a plain audit append); on any error nothing is kept.
+        """
+        with self._write() as tx:
+            self._lock(tx, "sqlgate.audit")
+            yield _Unit(tx)
+
     # verdicts
 
     def put_verdict(self, record: VerdictRecord) -> None:
         try:
             with self._write() as tx:
-                if record.supersedes is not None:
-                    old = tx.execute(
-                        "SELECT verdict_id FROM verdicts WHERE verdict_id = ?",
-                        (record.supersedes,),
-                    )
-                    if not old:
-                        raise NotFound(f"superseded verdict {record.supersedes} does not exist")
-                    taken = tx.execute(
-                        "SELECT verdict_id FROM verdicts WHERE supersedes = ?",
-                        (record.supersedes,),
-                    )
-                    if taken:
-                        raise Conflict(
-                            f"verdict {record.supersedes} is already superseded by {taken[0][0]}"
-                        )
-                tx.execute(
-                    f"INSERT INTO verdicts ({_VERDICT_COLS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        record.verdict_id,
-                        to_us(record.created_at),
-                        to_us(record.expires_at),
-                        record.environment,
-                        record.target,
-                        record.repo,
-                        record.commit,
-                        record.decision,
-                        record.policy_digest,
-                        canonical_json(dict(record.digests)).decode(),
-                        record.author,
-                        bytes(record.envelope),
-                        record.supersedes,
-                    ),
-                )
+                _put_verdict(tx, record)
         except Duplicate as exc:
-            raise Conflict(
-                f"verdict {record.verdict_id} already exists (or its predecessor was "
-                "superseded concurrently)"
-            ) from exc
+            raise _verdict_conflict(record) from exc
 
     def get_verdict(self, verdict_id: str) -> VerdictRecord:
         with self._read() as tx:
@@ -303,26 +512,7 @@ class SqlStore(ABC):
     def add_approval(self, record: ApprovalRecord) -> None:
         try:
             with self._write() as tx:
-                if not tx.execute(
-                    "SELECT verdict_id FROM verdicts WHERE verdict_id = ?", (record.verdict_id,)
-                ):
-                    raise NotFound(f"no verdict {record.verdict_id}")
-                tx.execute(
-                    f"INSERT INTO approvals ({_APPROVAL_COLS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        record.approval_id,
-                        record.verdict_id,
-                        record.principal,
-                        record.role,
-                        record.reason,
-                        bool(record.break_glass),
-                        to_us(record.created_at),
-                        to_us(record.expires_at),
-                        canonical_json(dict(record.digests)).decode(),
-                        None if record.consumed_at is None else to_us(record.consumed_at),
-                    ),
-                )
+                _add_approval(tx, record)
         except Duplicate as exc:
             raise Conflict(f"approval {record.approval_id} already exists") from exc
 
@@ -337,51 +527,15 @@ class SqlStore(ABC):
 
     def consume_break_glass(self, approval_id: str, now: datetime) -> ApprovalRecord:
         """Mark a live break-glass approval used; one atomic conditional UPDATE."""
-        now_us = to_us(now)
         with self._write() as tx:
-            rows = tx.execute(
-                f"UPDATE approvals SET consumed_at = ? WHERE approval_id = ? "
-                "AND break_glass = ? AND consumed_at IS NULL AND expires_at > ? "
-                f"RETURNING {_APPROVAL_COLS}",
-                (now_us, approval_id, True, now_us),
-            )
-        if rows:
-            return _approval(rows[0])
-        with self._read() as tx:
-            found = tx.execute(
-                f"SELECT {_APPROVAL_COLS} FROM approvals WHERE approval_id = ?", (approval_id,)
-            )
-        if not found:
-            raise NotFound(f"no approval {approval_id}")
-        current = _approval(found[0])
-        if not current.break_glass:
-            raise Conflict(f"approval {approval_id} is not a break-glass approval")
-        if current.consumed_at is not None:
-            raise Conflict(f"break-glass approval {approval_id} was already used")
-        raise Conflict(f"break-glass approval {approval_id} expired at {current.expires_at}")
+            return _consume_break_glass(tx, approval_id, now)
 
     # tokens
 
     def put_token(self, record: TokenRecord) -> None:
         try:
             with self._write() as tx:
-                if not tx.execute(
-                    "SELECT verdict_id FROM verdicts WHERE verdict_id = ?", (record.verdict_id,)
-                ):
-                    raise NotFound(f"no verdict {record.verdict_id}")
-                tx.execute(
-                    f"INSERT INTO tokens ({_JTI_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        record.jti,
-                        record.verdict_id,
-                        record.runner,
-                        record.environment,
-                        record.target,
-                        to_us(record.issued_at),
-                        to_us(record.expires_at),
-                        None if record.redeemed_at is None else to_us(record.redeemed_at),
-                    ),
-                )
+                _put_token(tx, record)
         except Duplicate as exc:
             raise Conflict(f"token {record.jti} already exists") from exc
 
@@ -399,25 +553,8 @@ class SqlStore(ABC):
         (NotFound), already used (AlreadyRedeemed), expired (TokenExpired), issued to
         another runner (ClaimError).
         """
-        now_us = to_us(now)
         with self._write() as tx:
-            rows = tx.execute(
-                f"UPDATE tokens SET redeemed_at = ? WHERE jti = ? AND runner = ? "
-                f"AND redeemed_at IS NULL AND expires_at > ? RETURNING {_JTI_COLS}",
-                (now_us, jti, runner, now_us),
-            )
-        if rows:
-            return _token(rows[0])
-        with self._read() as tx:
-            found = tx.execute(f"SELECT {_JTI_COLS} FROM tokens WHERE jti = ?", (jti,))
-        if not found:
-            raise NotFound(f"no token {jti}")
-        current = _token(found[0])
-        if current.redeemed_at is not None:
-            raise AlreadyRedeemed(f"token {jti} was already redeemed at {current.redeemed_at}")
-        if current.runner != runner:
-            raise ClaimError(f"token {jti} was issued to runner {current.runner!r}, not {runner!r}")
-        raise TokenExpired(f"token {jti} expired at {current.expires_at}")
+            return _redeem_token(tx, jti, runner, now)
 
     # execution reports
 
@@ -435,31 +572,16 @@ class SqlStore(ABC):
 
         A different report under an existing id is a Conflict, never silently merged.
         """
-        details_text = canonical_json(dict(details)).decode()
         with self._write() as tx:
-            token = tx.execute("SELECT verdict_id FROM tokens WHERE jti = ?", (token_jti,))
-            if not token:
-                raise NotFound(f"no token {token_jti}")
-            if token[0][0] != verdict_id:
-                raise Conflict(f"token {token_jti} belongs to verdict {token[0][0]}")
-            inserted = tx.execute(
-                f"INSERT INTO executions ({_REPORT_COLS}) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (report_id) DO NOTHING RETURNING report_id",
-                (report_id, token_jti, verdict_id, outcome, details_text, to_us(at)),
+            return _record_report(
+                tx,
+                report_id,
+                token_jti=token_jti,
+                verdict_id=verdict_id,
+                outcome=outcome,
+                details=details,
+                at=at,
             )
-            if inserted:
-                return True
-            existing = tx.execute(
-                f"SELECT {_REPORT_COLS} FROM executions WHERE report_id = ?", (report_id,)
-            )
-        if existing and (existing[0][1], existing[0][2], existing[0][3], existing[0][4]) == (
-            token_jti,
-            verdict_id,
-            outcome,
-            details_text,
-        ):
-            return False
-        raise Conflict(f"report {report_id} was already recorded with different content")
 
     def get_report(self, report_id: str) -> ExecutionRecord:
         with self._read() as tx:
@@ -476,31 +598,9 @@ class SqlStore(ABC):
         self, kind: str, principal: str, details: Mapping[str, Any], at: datetime
     ) -> AuditRecord:
         """Append one event, chaining it to the current head inside the same transaction."""
-        details_text = canonical_json(dict(details)).decode()
-        stored_details = _json(details_text)
         with self._write() as tx:
             self._lock(tx, "sqlgate.audit")
-            head = tx.execute(
-                "SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1"
-            )
-            sequence = int(head[0][0]) + 1 if head else 1
-            prev_hash = str(head[0][1]) if head else GENESIS_HASH
-            digest = event_hash(
-                prev_hash, event_canonical(sequence, at, kind, principal, stored_details)
-            )
-            tx.execute(
-                f"INSERT INTO audit_events ({_AUDIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (sequence, to_us(at), kind, principal, details_text, prev_hash, digest),
-            )
-        return AuditRecord(
-            sequence=sequence,
-            at=_ts(to_us(at)),
-            kind=kind,
-            principal=principal,
-            details=stored_details,
-            prev_hash=prev_hash,
-            hash=digest,
-        )
+            return _append_audit(tx, kind, principal, details, at)
 
     def iter_audit(self, after: int = 0) -> Iterator[AuditRecord]:
         """Events with sequence > ``after`` in sequence order, read in pages."""
