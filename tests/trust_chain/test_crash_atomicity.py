@@ -68,9 +68,7 @@ class Crashable:
                         pid: {"tokens": [hash_token(self.tokens[pid])], "roles": roles}
                         for pid, roles in ROLES.items()
                     },
-                    "approvals": {
-                        "environments": {ENV: {"approvers": 1}, "*": {"approvers": 1}}
-                    },
+                    "approvals": {"environments": {ENV: {"approvers": 1}, "*": {"approvers": 1}}},
                 }
             )
         )
@@ -174,7 +172,9 @@ def consistent(store: Store, keys: Path) -> list[Any]:
     for jti in issued:
         token = store.get_token(jti)
         assert (token.redeemed_at is not None) == (jti in redeemed), jti
-    glass_used = {e["break_glass_approval"] for e in of("token_issue") if "break_glass_approval" in e}
+    glass_used = {
+        e["break_glass_approval"] for e in of("token_issue") if "break_glass_approval" in e
+    }
     approved = {e["verdict_id"]: e for e in of("approve") if e.get("outcome") == "approved"}
     for verdict_id, event in approved.items():
         store.get_verdict(verdict_id)  # the event's verdict exists
