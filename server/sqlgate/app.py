@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,11 +20,13 @@ from urllib.parse import urlsplit
 from sqlgate.audit.log import AuditLog
 from sqlgate.auth.identities import Identities
 from sqlgate.config import ServerConfig
+from sqlgate.errors import ConfigError
 from sqlgate.parse import Limits, ParseCache, ParsePool
 from sqlgate.policy.bundle import load_policy_set
 from sqlgate.policy.embedded import EmbeddedEngine
 from sqlgate.policy.engine import Engine
 from sqlgate.policy.isolated import IsolatedEngine
+from sqlgate.policy.remote import RemoteOpaEngine
 from sqlgate.review import request_limits
 from sqlgate.roles import RoleRules
 from sqlgate.store import Store, open_store
@@ -39,14 +42,53 @@ def utcnow() -> datetime:
 
 def load_engine(config: ServerConfig) -> Engine:
     """Load and prepare the policy set once (PolicyLoadError if it does not compile), in
-    worker processes (``policies.isolation: process``) or threads (``thread``)."""
+    worker processes (``policies.isolation: process``) or threads (``thread``); with
+    ``policies.engine: opa``, the remote OPA that must serve that set's digest."""
     policy_set = load_policy_set(config.policies.dir)
+    if config.policies.engine == "opa":
+        return remote_engine(config, policy_set.digest)
     engine_class = IsolatedEngine if config.policies.isolation == "process" else EmbeddedEngine
     return engine_class(
         policy_set,
         timeout_s=config.policies.timeout_s,
         timeout_per_1k_statements_s=config.policies.timeout_per_1k_statements_s,
     )
+
+
+def remote_engine(config: ServerConfig, digest: str) -> RemoteOpaEngine:
+    """The remote-OPA engine of ``policies.opa``; ConfigError if its settings are unusable
+    (a token variable that is unset or a token file that cannot be read included)."""
+    opa = config.policies.opa
+    if opa is None:
+        raise ConfigError("policies.engine: opa needs a policies.opa section with a url")
+    token = None
+    if opa.token_env is not None:
+        token = os.environ.get(opa.token_env)
+        if not token:
+            raise ConfigError(f"policies.opa.token_env: {opa.token_env} is not set")
+    elif opa.token_file is not None:
+        try:
+            token = opa.token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"policies.opa.token_file: cannot read: {exc.strerror}") from exc
+        if not token:
+            raise ConfigError(f"policies.opa.token_file: {opa.token_file} is empty")
+    client_cert = None
+    if opa.client_cert is not None and opa.client_key is not None:
+        client_cert = (opa.client_cert, opa.client_key)
+    try:
+        return RemoteOpaEngine(
+            opa.url,
+            timeout_s=config.policies.timeout_s,
+            timeout_per_1k_statements_s=config.policies.timeout_per_1k_statements_s,
+            policy_digest=digest,
+            bundle=opa.bundle,
+            token=token,
+            ca=opa.ca,
+            client_cert=client_cert,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"policies.opa: {exc}") from exc
 
 
 def load_keyset(config: ServerConfig) -> Keyset:

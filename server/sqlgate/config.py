@@ -59,6 +59,27 @@ class LimitsConfig:
 
 
 POLICY_ISOLATIONS = ("process", "thread")
+POLICY_ENGINES = ("embedded", "opa")
+
+
+@dataclasses.dataclass(frozen=True)
+class OpaConfig:
+    """A remote OPA server (``policies.engine: opa``), queried through its Data API.
+
+    ``ca`` verifies an https OPA's certificate (else the system CAs); ``client_cert`` and
+    ``client_key`` authenticate sqlgate to it (mTLS); the bearer token is read from the
+    environment variable ``token_env`` or the file ``token_file``, never written in the
+    config. ``bundle`` is the bundle whose revision OPA must report: it must equal the
+    digest of ``policies.dir`` (the tree the bundle was built from), else deny.
+    """
+
+    url: str
+    ca: Path | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    token_env: str | None = None
+    token_file: Path | None = None
+    bundle: str = "sqlgate"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +99,9 @@ class PolicyConfig:
     # (sqlgate.policy.isolated); "thread": in-process, the budget is only checked after
     # the evaluation returns and a runaway stalls the server (sqlgate.policy.embedded).
     isolation: str = "process"
+    # "embedded": regorus in this server; "opa": the remote OPA in ``opa`` (same budget).
+    engine: str = "embedded"
+    opa: OpaConfig | None = None
 
     def __post_init__(self) -> None:
         if self.isolation not in POLICY_ISOLATIONS:
@@ -85,6 +109,16 @@ class PolicyConfig:
                 f"policies.isolation: expected one of {', '.join(POLICY_ISOLATIONS)}, "
                 f"got {self.isolation!r}"
             )
+        if self.engine not in POLICY_ENGINES:
+            raise ConfigError(
+                f"policies.engine: expected one of {', '.join(POLICY_ENGINES)}, got {self.engine!r}"
+            )
+        if self.engine == "opa" and self.opa is None:
+            raise ConfigError("policies.engine: opa needs a policies.opa section with a url")
+        if self.opa is not None and (self.opa.client_cert is None) != (self.opa.client_key is None):
+            raise ConfigError("policies.opa: set both client_cert and client_key, or neither")
+        if self.opa is not None and self.opa.token_env and self.opa.token_file:
+            raise ConfigError("policies.opa: set token_env or token_file, not both")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,6 +216,10 @@ _SECTIONS: dict[str, type[Any]] = {
 }
 
 
+# Sections nested in another section: (parent dataclass, field name) → dataclass type.
+_SUBSECTIONS: dict[tuple[type[Any], str], type[Any]] = {(PolicyConfig, "opa"): OpaConfig}
+
+
 def _coerce(where: str, value: Any, annotation: str) -> Any:
     """Check one scalar against its annotation (annotations are strings here)."""
     if annotation == "Path":
@@ -198,6 +236,10 @@ def _coerce(where: str, value: Any, annotation: str) -> Any:
         return value
     if annotation == "Path | None":
         return None if value is None else _coerce(where, value, "Path")
+    if annotation == "str | None":
+        if value is not None and (not isinstance(value, str) or not value):
+            raise ConfigError(f"{where}: expected a non-empty string, got {value!r}")
+        return value
     if annotation == "bool":
         if not isinstance(value, bool):
             raise ConfigError(f"{where}: expected true or false, got {value!r}")
@@ -296,7 +338,7 @@ def _build(cls: type[_T], raw: Any, where: str) -> _T:
     values: dict[str, Any] = {}
     for name, value in raw.items():
         key = f"{where}.{name}" if where else name
-        section = _SECTIONS.get(name) if cls is ServerConfig else None
+        section = _SECTIONS.get(name) if cls is ServerConfig else _SUBSECTIONS.get((cls, name))
         parser = _PARSERS.get(name) if cls is ServerConfig else None
         if parser is not None:
             values[name] = parser(value, key)

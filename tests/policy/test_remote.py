@@ -1,162 +1,280 @@
-"""RemoteOpaEngine against a real HTTP server on 127.0.0.1 that speaks OPA's Data API.
+"""RemoteOpaEngine (``policies.engine: opa``) against real OPA 0.61 server processes.
 
-There is no OPA binary on this machine (none on PyPI, npm or Debian that installs one
-here), so the server below implements ``POST /v1/data/<path>`` (with ``provenance``) by
-evaluating the real policies with regorus. What this proves: the client side — URL and
-package path, request body, ``result``/undefined handling, HTTP errors, timeouts,
-provenance/digest checks and result validation — over real HTTP with the real policies.
-What it does not prove: that a real OPA server evaluates these policies identically
-(a compose setup with the OPA image is where that belongs).
+One OPA serves the bundle ``sqlgate policy build`` writes (revision = the policy digest);
+a second serves hand-written policies that misbehave (undefined, inconsistent, malformed,
+slow); a third requires a bearer token over TLS. Everything that is not the expected
+revision and a well-formed result is an error (deny), never an allow.
 """
 
 from __future__ import annotations
 
-import json
-import threading
-import time
+import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
+from pathlib import Path
 
 import pytest
-from sqlgate.errors import PolicyEvaluationError, PolicyTimeout
+from opa_tools import OpaServer, bundle_config, opa_server, self_signed_tls
+from serving import free_port
+from sqlgate.app import load_engine
+from sqlgate.config import config_from_mapping
+from sqlgate.errors import ConfigError, PolicyEvaluationError, PolicyTimeout
 from sqlgate.policy.bundle import PolicySet
 from sqlgate.policy.embedded import EmbeddedEngine
+from sqlgate.policy.opa_bundle import bundle_files, write_tarball
 from sqlgate.policy.remote import RemoteOpaEngine
 
+from .conftest import POLICIES
 from .inputs import policy_input, stmt
 
+MISBEHAVING = """package misbehaving
 
-@dataclass
-class FakeOpa:
-    url: str
-    mode: str = "ok"
-    requests: list[tuple[str, dict[str, Any]]] | None = None
+import rego.v1
 
+finding := {"rule": "x", "level": "deny", "statement": 0, "file": "f.sql", "line": 1,
+            "column": 1, "message": "m", "help": "h"}
 
-def _handler(policy_set: PolicySet, state: FakeOpa) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
+inconsistent := {"result": {"decision": "allow", "findings": [finding]}}
 
-        def _send(self, code: int, body: dict[str, Any]) -> None:
-            raw = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
+malformed := {"result": {"decision": "allow", "findings": "none"}}
 
-        def do_POST(self) -> None:
-            path, _, query = self.path.partition("?")
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            assert state.requests is not None
-            state.requests.append((self.path, body))
-            if not path.startswith("/v1/data/"):
-                self._send(404, {"code": "resource_not_found"})
-                return
-            if state.mode == "500":
-                self._send(500, {"code": "internal_error", "message": "eval_conflict_error"})
-                return
-            if state.mode == "sleep":
-                time.sleep(1.0)
-            rule = "data." + path.removeprefix("/v1/data/").replace("/", ".")
-            engine = policy_set.new_engine()  # per request: regorus engines are per thread
-            engine.set_input_json(json.dumps(body["input"]))
-            value = json.loads(engine.eval_rule_as_json(rule))
-            del engine
-            answer: dict[str, Any] = {}
-            if value != "<undefined>" and state.mode != "undefined":
-                answer["result"] = value
-            if state.mode == "garbage":
-                answer["result"] = {"decision": "allow", "findings": "none"}
-            if "provenance=true" in query.lower():
-                revision = "sha256:other" if state.mode == "wrong_revision" else policy_set.digest
-                answer["provenance"] = {
-                    "version": "fake",
-                    "bundles": {"sqlgate": {"revision": revision}},
-                }
-            self._send(200, answer)
+bad_level := {"result": {"decision": "deny", "findings": [object.union(finding, {"level": "x"})]}}
 
-    return Handler
+undefined := {"result": x} if x := input.nothing
+
+slow := {"result": {"decision": "allow", "findings": [], "n": n}} if {
+	n := count([i | some i in numbers.range(1, 4000000); i % 7 == 0])
+}
+"""
+
+AUTHZ = """package system.authz
+
+import rego.v1
+
+default allow := false
+
+allow if input.identity == "%s"
+"""
 
 
-@pytest.fixture
-def opa(policy_set: PolicySet) -> Iterator[FakeOpa]:
-    state = FakeOpa(url="", requests=[])
-    server = HTTPServer(("127.0.0.1", 0), _handler(policy_set, state))
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join()
+@pytest.fixture(scope="module")
+def tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("remote-opa")
 
 
-def _remote(opa: FakeOpa, **kwargs: Any) -> RemoteOpaEngine:
-    return RemoteOpaEngine(opa.url, timeout_s=kwargs.pop("timeout_s", 5.0), **kwargs)
+@pytest.fixture(scope="module")
+def bundle(policy_set: PolicySet, tmp: Path) -> Path:
+    path = tmp / "bundle.tar.gz"
+    write_tarball(bundle_files(policy_set), path)
+    return path
 
 
-SAMPLE = [
-    stmt("drop_table", 0, tables=["users"]),
-    stmt("create_index", 1, line=2, concurrently=False, facts={"lock": "SHARE"}),
-]
+@pytest.fixture(scope="module")
+def opa(bundle: Path, tmp: Path) -> Iterator[OpaServer]:
+    config = bundle_config(tmp, bundle)
+    with opa_server(["-c", str(config)], tmp, ready="/health?bundles") as server:
+        yield server
 
 
-def test_same_result_as_the_embedded_engine(opa: FakeOpa, engine: EmbeddedEngine) -> None:
-    doc = policy_input(SAMPLE)
-    remote = _remote(opa)
-    try:
-        got = remote.evaluate(doc)
-    finally:
-        remote.close()
-    assert got == engine.evaluate(doc)
-    assert got.decision == "deny"
-    assert opa.requests is not None
-    path, body = opa.requests[0]
-    assert path.startswith("/v1/data/sqlgate/main/result?")
-    assert body == {"input": doc}
+@pytest.fixture(scope="module")
+def misbehaving(tmp: Path) -> Iterator[OpaServer]:
+    (tmp / "misbehaving.rego").write_text(MISBEHAVING)
+    with opa_server([str(tmp / "misbehaving.rego")], tmp) as server:
+        yield server
 
 
-def test_digest_from_provenance_or_checked_against_expected(
-    opa: FakeOpa, policy_set: PolicySet
+def _inputs() -> list[dict[str, object]]:
+    return [
+        policy_input([stmt("create_table", 0)]),
+        policy_input([stmt("drop_table", 0)]),
+        policy_input([stmt("create_index", 0)]),
+        policy_input([stmt("drop_table", 0), stmt("unknown", 1)], environment="staging"),
+    ]
+
+
+def test_same_results_as_the_embedded_engine(
+    opa: OpaServer, engine: EmbeddedEngine, policy_set: PolicySet
 ) -> None:
-    remote = _remote(opa)
-    assert remote.policy_digest == "opa:unversioned"
-    remote.evaluate(policy_input(SAMPLE))
-    assert remote.policy_digest == f"opa:sqlgate@{policy_set.digest}"
-    pinned = _remote(opa, policy_digest=policy_set.digest)
-    assert pinned.evaluate(policy_input(SAMPLE)).decision == "deny"
-    assert pinned.policy_digest == policy_set.digest
-    opa.mode = "wrong_revision"
+    remote = RemoteOpaEngine(opa.url, policy_digest=policy_set.digest)
+    decisions = set()
+    for doc in _inputs():
+        result = remote.evaluate(doc)
+        assert result == engine.evaluate(doc)
+        decisions.add(result.decision)
+    assert decisions == {"allow", "needs_approval", "deny"}
+    assert remote.policy_digest == policy_set.digest
+    remote.close()
+
+
+def test_revision_is_checked_against_the_expected_digest(
+    opa: OpaServer, policy_set: PolicySet
+) -> None:
+    unpinned = RemoteOpaEngine(opa.url)
+    assert unpinned.policy_digest == "opa:unversioned"
+    unpinned.evaluate(_inputs()[0])
+    assert unpinned.policy_digest == f"opa:sqlgate@{policy_set.digest}"
+    other = "sha256:" + "0" * 64
     with pytest.raises(PolicyEvaluationError, match="revision"):
-        pinned.evaluate(policy_input(SAMPLE))
+        RemoteOpaEngine(opa.url, policy_digest=other).evaluate(_inputs()[0])
+    # A bundle of another name carries no revision for "sqlgate": refused, not trusted.
+    with pytest.raises(PolicyEvaluationError, match="revision None"):
+        RemoteOpaEngine(opa.url, policy_digest=policy_set.digest, bundle="other").evaluate(
+            _inputs()[0]
+        )
+
+
+def test_budget_scales_with_the_statement_count(opa: OpaServer, policy_set: PolicySet) -> None:
+    """845 statements: a flat tiny budget is a timeout (deny); the same base budget plus the
+    per-1k allowance answers, with the same result as the embedded engine."""
+    doc = policy_input([stmt("create_index", i, line=i + 1) for i in range(845)])
+    flat = RemoteOpaEngine(
+        opa.url, policy_digest=policy_set.digest, timeout_s=0.01, timeout_per_1k_statements_s=0
+    )
+    with pytest.raises(PolicyTimeout):
+        flat.evaluate(doc)
+    scaled = RemoteOpaEngine(
+        opa.url, policy_digest=policy_set.digest, timeout_s=0.01, timeout_per_1k_statements_s=60
+    )
+    result = scaled.evaluate(doc)
+    assert result.decision == "deny"
+    assert len({f.statement for f in result.findings}) == 845
 
 
 @pytest.mark.parametrize(
-    ("mode", "error", "match"),
+    ("package", "error", "match"),
     [
-        ("500", PolicyEvaluationError, "refused"),
-        ("undefined", PolicyEvaluationError, "no result"),
-        ("garbage", PolicyEvaluationError, "malformed"),
-        ("sleep", PolicyTimeout, "in time"),
+        ("misbehaving/inconsistent", PolicyEvaluationError, "inconsistent"),
+        ("misbehaving/malformed", PolicyEvaluationError, "findings is not a list"),
+        ("misbehaving/bad_level", PolicyEvaluationError, "level"),
+        ("misbehaving/undefined", PolicyEvaluationError, "no result"),
+        ("misbehaving/nonexistent", PolicyEvaluationError, "no result"),
+        ("misbehaving/slow", PolicyTimeout, "within"),
     ],
 )
-def test_failures_fail_closed(opa: FakeOpa, mode: str, error: type[Exception], match: str) -> None:
-    opa.mode = mode
-    remote = _remote(opa, timeout_s=0.2)
+def test_misbehaving_policies_fail_closed(
+    misbehaving: OpaServer, package: str, error: type[Exception], match: str
+) -> None:
+    # `package` names the package holding `result`; the rule queried is <package>/result.
+    parent, _, name = package.rpartition("/")
+    remote = RemoteOpaEngine(misbehaving.url, package=f"{parent}/{name}", timeout_s=0.3)
     with pytest.raises(error, match=match):
-        remote.evaluate(policy_input(SAMPLE))
+        remote.evaluate(_inputs()[0])
 
 
-def test_unreachable_server_is_an_evaluation_error() -> None:
-    remote = RemoteOpaEngine("http://127.0.0.1:9", timeout_s=1.0)
-    with pytest.raises(PolicyEvaluationError, match="failed"):
-        remote.evaluate(policy_input(SAMPLE))
-
-
-def test_bad_url_is_refused() -> None:
+def test_unreachable_or_wrong_server_fails_closed(opa: OpaServer) -> None:
+    with pytest.raises(PolicyEvaluationError, match="OPA query failed"):
+        RemoteOpaEngine(f"http://127.0.0.1:{free_port()}").evaluate(_inputs()[0])
+    with pytest.raises(PolicyEvaluationError, match="HTTP 404"):
+        RemoteOpaEngine(opa.url + "/not-opa").evaluate(_inputs()[0])
     with pytest.raises(ValueError, match="http"):
-        RemoteOpaEngine("opa:8181")
+        RemoteOpaEngine("ftp://127.0.0.1:1")
+
+
+def test_bearer_token_over_tls(policy_set: PolicySet, bundle: Path, tmp: Path) -> None:
+    token = secrets.token_hex(16)
+    authz = tmp / "authz" / "authz.rego"
+    authz.parent.mkdir()
+    authz.write_text(AUTHZ % token)
+    cert, key = self_signed_tls(tmp)
+    args = [
+        "-c",
+        str(bundle_config(tmp, bundle)),
+        str(authz),
+        "--authentication=token",
+        "--authorization=basic",
+        "--tls-cert-file",
+        str(cert),
+        "--tls-private-key-file",
+        str(key),
+    ]
+    with opa_server(args, tmp, ready="/health?bundles", tls_ca=cert, token=token) as server:
+        good = RemoteOpaEngine(server.url, policy_digest=policy_set.digest, token=token, ca=cert)
+        assert good.evaluate(_inputs()[1]).decision == "needs_approval"
+        for bad_token in (None, token + "x"):
+            remote = RemoteOpaEngine(
+                server.url, policy_digest=policy_set.digest, token=bad_token, ca=cert
+            )
+            with pytest.raises(PolicyEvaluationError, match="HTTP 401"):
+                remote.evaluate(_inputs()[1])
+        # Without the CA the self-signed certificate is not trusted: refused.
+        untrusted = RemoteOpaEngine(server.url, policy_digest=policy_set.digest, token=token)
+        with pytest.raises(PolicyEvaluationError, match=r"SSL|certificate"):
+            untrusted.evaluate(_inputs()[1])
+        plain = RemoteOpaEngine(
+            server.url.replace("https", "http"), policy_digest=policy_set.digest, token=token
+        )
+        with pytest.raises(PolicyEvaluationError):
+            plain.evaluate(_inputs()[1])
+
+
+def test_config_selects_the_remote_engine(
+    opa: OpaServer, policy_set: PolicySet, monkeypatch: pytest.MonkeyPatch, tmp: Path
+) -> None:
+    monkeypatch.setenv("SQLGATE_TEST_OPA_TOKEN", "t0ken")
+    config = config_from_mapping(
+        {
+            "policies": {
+                "dir": str(POLICIES),
+                "engine": "opa",
+                "timeout_s": 2,
+                "opa": {"url": opa.url, "token_env": "SQLGATE_TEST_OPA_TOKEN"},
+            }
+        }
+    )
+    engine = load_engine(config)
+    assert isinstance(engine, RemoteOpaEngine)
+    assert engine.policy_digest == policy_set.digest
+    assert engine.evaluate(_inputs()[1]).decision == "needs_approval"
+    # The expected digest is the configured tree's: OPA serving another revision is refused.
+    other = tmp / "edited"
+    other.mkdir(exist_ok=True)
+    import shutil
+
+    shutil.copytree(POLICIES, other / "policies", dirs_exist_ok=True)
+    with (other / "policies" / "main.rego").open("a") as f:
+        f.write("\n# edited\n")
+    edited = config_from_mapping(
+        {"policies": {"dir": str(other / "policies"), "engine": "opa", "opa": {"url": opa.url}}}
+    )
+    with pytest.raises(PolicyEvaluationError, match="revision"):
+        load_engine(edited).evaluate(_inputs()[1])
+
+
+@pytest.mark.parametrize(
+    ("policies", "match"),
+    [
+        ({"engine": "opa"}, "needs a policies.opa"),
+        ({"engine": "remote", "opa": {"url": "http://x"}}, "expected one of embedded, opa"),
+        ({"engine": "opa", "opa": {"url": "http://x", "bogus": 1}}, "unknown key"),
+        (
+            {"engine": "opa", "opa": {"url": "http://x", "client_cert": "c.pem"}},
+            "both client_cert and client_key",
+        ),
+        (
+            {"engine": "opa", "opa": {"url": "http://x", "token_env": "A", "token_file": "f"}},
+            "token_env or token_file",
+        ),
+    ],
+)
+def test_config_errors(policies: dict[str, object], match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        config_from_mapping({"policies": policies})
+
+
+@pytest.mark.parametrize(
+    ("opa_section", "match"),
+    [
+        ({"url": "http://127.0.0.1:1", "token_env": "SQLGATE_TEST_UNSET_TOKEN"}, "is not set"),
+        ({"url": "http://127.0.0.1:1", "token_file": "/nonexistent/token"}, "cannot read"),
+        ({"url": "http://127.0.0.1:1", "ca": "ca.pem"}, "plain http"),
+        ({"url": "opa:8181"}, "http"),
+    ],
+)
+def test_unusable_settings_stop_the_start(
+    opa_section: dict[str, object], match: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SQLGATE_TEST_UNSET_TOKEN", raising=False)
+    config = config_from_mapping(
+        {"policies": {"dir": str(POLICIES), "engine": "opa", "opa": opa_section}}
+    )
+    with pytest.raises(ConfigError, match=match):
+        load_engine(config)
