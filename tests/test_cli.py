@@ -207,7 +207,7 @@ def test_check_missing_path_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "no such file or directory" in capsys.readouterr().err
 
 
-def test_check_unreachable_server_exits_2(
+def test_check_unreachable_server_exits_5(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import socket
@@ -220,7 +220,7 @@ def test_check_unreachable_server_exits_2(
     code = main(
         ["check", "--server", f"127.0.0.1:{port}", "--timeout", "5", "--env", "prod", str(f)]
     )
-    assert code == 2
+    assert code == 5
     assert f"cannot reach sqlgate server at 127.0.0.1:{port}" in capsys.readouterr().err
 
 

@@ -3,7 +3,8 @@
 Only stdlib, grpcio and protobuf: this runs in CI images that do not carry the server.
 Files are sent in the order given, as exact bytes; a ``<file>.yaml`` sidecar next to a
 migration is sent as its metadata. Failures raise CheckError subclasses that say
-whether the caller's input was at fault (exit 2) or the check could not be completed.
+whether the caller's input was at fault or the check could not be completed
+(``sqlgate_client.exitcodes.for_exception`` turns them into exit codes).
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ SIDECAR_SUFFIX = ".yaml"
 
 
 class CheckError(Exception):
-    """The check could not produce a decision."""
+    """The check could not produce a decision; ``code`` is the server's status, if any."""
+
+    def __init__(self, message: str, *, code: grpc.StatusCode | None = None) -> None:
+        self.code = code
+        super().__init__(message)
 
 
 class InvalidRequest(CheckError):
@@ -176,13 +181,13 @@ def _map_rpc_error(address: str, exc: grpc.RpcError) -> CheckError:
     code = exc.code() if isinstance(exc, grpc.Call) else None
     details = (exc.details() if isinstance(exc, grpc.Call) else None) or str(exc)
     if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED):
-        return InvalidRequest(f"server rejected the request: {details}")
+        return InvalidRequest(f"server rejected the request: {details}", code=code)
     if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
-        return NotAuthorized(f"server refused the caller ({code.name}): {details}")
+        return NotAuthorized(f"server refused the caller ({code.name}): {details}", code=code)
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-        return ServerUnreachable(f"cannot reach sqlgate server at {address}: {details}")
+        return ServerUnreachable(f"cannot reach sqlgate server at {address}: {details}", code=code)
     name = code.name if code is not None else "UNKNOWN"
-    return CheckError(f"server error {name}: {details}")
+    return CheckError(f"server error {name}: {details}", code=code)
 
 
 def token_from_env() -> str | None:

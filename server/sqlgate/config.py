@@ -39,11 +39,17 @@ POLICIES_ENV = "SQLGATE_POLICIES"
 
 
 def default_policies_dir() -> Path:
-    """SQLGATE_POLICIES if set, else the repository's policies/ next to server/."""
+    """SQLGATE_POLICIES if set, else the tree shipped in the package (``sqlgate/_policies``,
+    copied there by setup.py when a wheel is built), else the checkout's policies/ next
+    to server/ (editable installs and running from the repository)."""
     env = os.environ.get(POLICIES_ENV)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent.parent / "policies"
+    here = Path(__file__).resolve().parent
+    packaged = here / "_policies"
+    if packaged.is_dir():
+        return packaged
+    return here.parent.parent / "policies"
 
 
 @dataclasses.dataclass(frozen=True)

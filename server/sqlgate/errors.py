@@ -19,6 +19,7 @@ The gRPC layer maps the branches to status codes and the CLI to exit codes
     │   ├── MetadataError ........ a migration's sidecar/header metadata is malformed
     │   └── CatalogError ......... a live schema cannot be read, or a catalog file is malformed
     ├── ConfigError .............. FAILED_PRECONDITION at start-up: bad server config
+    │   └── ListenError .......... the listen address cannot be bound (in use: exit 2)
     ├── ParseWorkerError ......... a parse worker process died or the pool is closed (not reviewed)
     ├── PolicyError
     │   ├── PolicyLoadError ...... policies/ does not compile or its data is malformed
@@ -86,6 +87,10 @@ class CatalogError(InputError):
 
 class ConfigError(SqlgateError):
     """The server or CLI configuration is invalid."""
+
+
+class ListenError(ConfigError):
+    """The server cannot bind its listen address (in use by another process, or invalid)."""
 
 
 class PolicyError(SqlgateError):

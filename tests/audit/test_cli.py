@@ -77,11 +77,11 @@ def test_verify_refuses_checkpoints_signed_by_another_key(
 def test_verify_missing_store_is_an_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert main(["audit", "verify", "--store", f"sqlite:///{tmp_path / 'nope.db'}"]) == 1
+    assert main(["audit", "verify", "--store", f"sqlite:///{tmp_path / 'nope.db'}"]) == 6
     assert "no such SQLite file" in capsys.readouterr().err
     assert not (tmp_path / "nope.db").exists()
     monkeypatch.delenv("SQLGATE_STORE", raising=False)
-    assert main(["audit", "verify"]) == 1
+    assert main(["audit", "verify"]) == 6
     assert "no store" in capsys.readouterr().err
 
 

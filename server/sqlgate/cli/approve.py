@@ -1,8 +1,9 @@
 """``sqlgate approve VERDICT_ID --reason TEXT [--break-glass]``: approve a verdict.
 
 Prints the new verdict id, its re-computed decision and what it still misses (e.g. a
-security approval for a privileged statement); exit like check (0 allow,
-3 still needs approval, 1 deny; 2 usage or refused input). The API token comes from
+security approval for a privileged statement), or with ``--format json`` one JSON
+object; exit like check (0 allow, 3 still needs approval, 1 deny or refused, 2 usage
+or unknown verdict, 4 authentication/permission, 5 server unavailable). The API token comes from
 SQLGATE_TOKEN, the server from --server or SQLGATE_SERVER, TLS/mTLS from
 --tls-ca/--tls-cert/--tls-key (or SQLGATE_TLS_CA/CERT/KEY).
 """
@@ -13,18 +14,14 @@ import argparse
 import json
 import sys
 
-from sqlgate_client.check import (
-    CheckError,
-    InvalidRequest,
-    ServerUnreachable,
-    server_from_env,
-    token_from_env,
-)
+from sqlgate_client.check import server_from_env, token_from_env
+from sqlgate_client.exitcodes import for_decision
 from sqlgate_client.review import approve_remote
-from sqlgate_client.tls import TlsOptionError, add_tls_arguments, tls_from_args
+from sqlgate_client.tls import add_tls_arguments, tls_from_args
 
-from sqlgate.cli.check import EXIT_BY_DECISION
-from sqlgate.cli.main import EXIT_DENY, EXIT_USAGE
+from sqlgate.cli.main import EXIT_USAGE
+
+FORMATS = ("text", "json")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +29,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "approve",
         help="approve a verdict (re-signed with the approval)",
         description="Approve a verdict; prints the new verdict id and decision. Exit 0 "
-        "allow, 3 still needs approval, 1 deny or refused, 2 usage. Token: SQLGATE_TOKEN.",
+        "allow, 3 still needs approval, 1 deny or refused, 2 usage or unknown verdict, "
+        "4 authentication/permission, 5 server unavailable. Token: SQLGATE_TOKEN.",
     )
     p.add_argument("verdict_id", metavar="VERDICT_ID")
     p.add_argument("--reason", required=True, help="why this is approved (required)")
@@ -42,39 +40,39 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="operator override for destructive gates (expires, single use)",
     )
     p.add_argument("--server", metavar="ADDR", help="sqlgate server (default: $SQLGATE_SERVER)")
-    p.add_argument("--json", action="store_true", help="print the new verdict as JSON")
+    p.add_argument("--format", default="text", dest="fmt", help=f"one of: {', '.join(FORMATS)}")
+    # Older spelling of --format json, kept so existing scripts keep working.
+    p.add_argument("--json", action="store_const", const="json", dest="fmt", help=argparse.SUPPRESS)
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server")
     add_tls_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.fmt not in FORMATS:
+        print(
+            f"sqlgate: error: unknown format {args.fmt!r} (available: text, json)", file=sys.stderr
+        )
+        return EXIT_USAGE
     address = args.server or server_from_env()
     if not address:
         print(
             "sqlgate: error: no server: pass --server ADDR or set SQLGATE_SERVER", file=sys.stderr
         )
         return EXIT_USAGE
-    try:
-        result = approve_remote(
-            address,
-            args.verdict_id,
-            reason=args.reason,
-            break_glass=args.break_glass,
-            token=token_from_env(),
-            timeout=args.timeout,
-            tls=tls_from_args(args),
-        )
-    except (InvalidRequest, ServerUnreachable, TlsOptionError) as exc:
-        print(f"sqlgate: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except CheckError as exc:
-        print(f"sqlgate: error: {exc}", file=sys.stderr)
-        return EXIT_DENY
-    if args.json:
+    result = approve_remote(
+        address,
+        args.verdict_id,
+        reason=args.reason,
+        break_glass=args.break_glass,
+        token=token_from_env(),
+        timeout=args.timeout,
+        tls=tls_from_args(args),
+    )
+    if args.fmt == "json":
         print(json.dumps(result, indent=2))
     else:
         print(f"{result['verdict_id']} {result['decision']}")
         for need in result.get("missing", []):
             print(f"  still missing: {need}")
-    return EXIT_BY_DECISION.get(str(result["decision"]), EXIT_DENY)
+    return for_decision(result["decision"])

@@ -8,7 +8,8 @@ through the same renderers; a server also returns a signed verdict (``verdict_id
 ``verdict``, the DSSE envelope as a JSON object), ``--local`` is unsigned and has none.
 The API token for the server comes from SQLGATE_TOKEN; TLS/mTLS to it from
 ``--tls-ca/--tls-cert/--tls-key`` (or SQLGATE_TLS_CA/CERT/KEY, ``sqlgate_client.tls``).
-Exit: 0 allow, 1 deny, 3 needs approval, 2 usage/input.
+Exit: 0 allow, 1 deny, 3 needs approval; failures raise and ``sqlgate.cli.main`` maps
+them (2 usage/input, 4 auth, 5 server unavailable/internal, 6 local setup).
 """
 
 from __future__ import annotations
@@ -21,22 +22,24 @@ from typing import Any
 
 from sqlgate_client.check import (
     DIALECTS,
-    CheckError,
     InvalidRequest,
     MigrationInput,
-    ServerUnreachable,
     check_remote,
     find_rollback_files,
     read_migrations,
     server_from_env,
     token_from_env,
 )
+from sqlgate_client.exitcodes import BY_DECISION, for_decision
 from sqlgate_client.render import FORMATS, render
-from sqlgate_client.tls import TlsOptionError, add_tls_arguments, tls_from_args
+from sqlgate_client.tls import add_tls_arguments, tls_from_args
 
-from sqlgate.cli.main import EXIT_DENY, EXIT_NEEDS_APPROVAL, EXIT_OK, EXIT_USAGE
+from sqlgate.cli.main import EXIT_USAGE
 
-EXIT_BY_DECISION = {"allow": EXIT_OK, "deny": EXIT_DENY, "needs_approval": EXIT_NEEDS_APPROVAL}
+EXIT_BY_DECISION = BY_DECISION
+# --local without --env: the strictest levels (policies/data/levels.yaml defaults are
+# production's), so a developer's local lint never passes what production would stop.
+DEFAULT_LOCAL_ENV = "production"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,7 +47,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "check",
         help="review migrations against policy",
         description="Review migration files against policy; the exit code gates the merge "
-        "(0 allow, 1 deny, 3 needs approval, 2 usage or input error).",
+        "(0 allow, 1 deny, 3 needs approval, 2 usage or input error, 4 authentication, "
+        "5 server unavailable or internal error, 6 config/policies/keys).",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="migration files or directories")
     where = p.add_mutually_exclusive_group()
@@ -54,7 +58,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="review in-process, no server: the result is unsigned (no verdict_id/verdict)",
     )
-    p.add_argument("--env", required=True, dest="environment", help="target environment")
+    p.add_argument(
+        "--env",
+        dest="environment",
+        help=f"target environment (required with a server; --local default: {DEFAULT_LOCAL_ENV})",
+    )
     p.add_argument("--target", default="default", help="target database name (default: default)")
     p.add_argument("--dialect", default="postgres", help="postgres or mysql (default: postgres)")
     p.add_argument("--format", default="text", dest="fmt", help=f"one of: {', '.join(FORMATS)}")
@@ -156,6 +164,10 @@ def run(args: argparse.Namespace) -> int:
     address = args.server or (None if args.local else server_from_env())
     if not args.local and not address:
         return _error("no server: pass --server ADDR, set SQLGATE_SERVER, or use --local")
+    if not args.environment:
+        if not args.local:
+            return _error("--env is required with a server (the verdict is for one environment)")
+        args.environment = DEFAULT_LOCAL_ENV
     try:
         variables = parse_vars(args.var)
         files = _collect(args.paths)
@@ -182,14 +194,11 @@ def run(args: argparse.Namespace) -> int:
                 catalog=catalog,
                 rollback_files=rollback_files,
             )
-    except (InvalidRequest, ServerUnreachable, TlsOptionError) as exc:
+    except InvalidRequest as exc:
         return _error(str(exc))
-    except CheckError as exc:
-        print(f"sqlgate: error: {exc}", file=sys.stderr)
-        return EXIT_DENY
     sources = {m.path: m.content.decode("utf-8", errors="replace") for m in migrations}
     sys.stdout.write(render(args.fmt, result, sources))
-    return EXIT_BY_DECISION.get(str(result["decision"]), EXIT_DENY)
+    return for_decision(result["decision"])
 
 
 def _read_catalog(path: Path | None) -> bytes | None:

@@ -2,7 +2,12 @@
 
 Each subcommand lives in its own module exposing ``register(subparsers)``, which adds
 its parser and sets ``func`` (``Callable[[argparse.Namespace], int]``) as the handler.
-Exit codes: 0 allow/success, 1 deny/failure, 3 needs approval, 2 usage or input error.
+Exit codes (``sqlgate_client.exitcodes``, the README's table): 0 allow/success, 1 deny,
+refused or verification failed, 3 needs approval, 2 usage or input error, 4
+authentication or permission, 5 server unavailable or internal error, 6 local setup
+(config, policies, keys, store). Handlers return a decision's code and raise for the
+rest; ``exit_code_for`` is the one place failures become codes, so no error can exit 1
+and be read as a deny.
 """
 
 from __future__ import annotations
@@ -13,13 +18,29 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import cast
 
-from sqlgate import __version__
-from sqlgate.errors import InputError, SqlgateError
+from sqlgate_client import errors as client_errors
+from sqlgate_client import exitcodes
 
-EXIT_OK = 0
-EXIT_DENY = 1
-EXIT_USAGE = 2
-EXIT_NEEDS_APPROVAL = 3
+from sqlgate import __version__
+from sqlgate.errors import (
+    AuditError,
+    AuthError,
+    ConfigError,
+    Conflict,
+    ExecutionRefused,
+    InputError,
+    NotFound,
+    PolicyLoadError,
+    SqlgateError,
+)
+
+EXIT_OK = exitcodes.OK
+EXIT_DENY = exitcodes.DENY
+EXIT_USAGE = exitcodes.USAGE
+EXIT_NEEDS_APPROVAL = exitcodes.NEEDS_APPROVAL
+EXIT_AUTH = exitcodes.AUTH
+EXIT_UNAVAILABLE = exitcodes.UNAVAILABLE
+EXIT_CONFIG = exitcodes.CONFIG
 
 # Subcommand modules, in the order --help lists them. A missing module is skipped so a
 # partially built tree still runs; each module registers exactly one top-level command.
@@ -54,18 +75,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def exit_code_for(exc: BaseException) -> int:
+    """The exit code for a failure that kept a command from completing."""
+    client = exitcodes.for_exception(exc)
+    if client is not None:
+        return client
+    if isinstance(exc, InputError | NotFound):
+        return EXIT_USAGE
+    if isinstance(exc, ConfigError | PolicyLoadError):
+        return EXIT_CONFIG
+    if isinstance(exc, AuthError):
+        return EXIT_AUTH
+    if isinstance(exc, client_errors.TrustError | AuditError | ExecutionRefused | Conflict):
+        return EXIT_DENY  # verified and found wanting, or refused: the gate said no
+    return EXIT_UNAVAILABLE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func = cast(Callable[[argparse.Namespace], int], args.func)
     try:
         return func(args)
-    except InputError as exc:
+    except KeyboardInterrupt:
+        print("sqlgate: interrupted", file=sys.stderr)
+        return 130
+    except (SqlgateError, client_errors.TrustError) as exc:
         print(f"sqlgate: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except SqlgateError as exc:
-        print(f"sqlgate: error: {exc}", file=sys.stderr)
-        return EXIT_DENY
+        return exit_code_for(exc)
+    except Exception as exc:  # noqa: BLE001 - anything unforeseen: say so, never "deny"
+        code = exit_code_for(exc)
+        if code == EXIT_UNAVAILABLE:
+            print(f"sqlgate: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        else:
+            print(f"sqlgate: error: {exc}", file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

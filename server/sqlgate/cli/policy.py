@@ -3,7 +3,7 @@
 ``test [DIR]`` runs the Rego ``test_*`` rules, reported like ``opa test -v``: each test
 prints one line with PASS, FAIL or ERROR, grouped by file, followed by the totals. Exit 0
 only if every test passed and at least one ran; 1 otherwise (a policy tree that does not
-compile is a failure too, reported by the CLI's error handler).
+compile is a failure too); 2 if the directory does not exist.
 
 ``build [DIR] -o FILE`` writes the tree as an OPA bundle (sqlgate.policy.opa_bundle) whose
 revision is the policy digest, printed on stdout; ``--with-tests`` includes the tests.
@@ -12,10 +12,11 @@ revision is the policy digest, printed on stdout; ``--with-tests`` includes the 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlgate.cli.main import EXIT_DENY, EXIT_OK
+from sqlgate.cli.main import EXIT_DENY, EXIT_OK, EXIT_USAGE
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,10 +53,18 @@ def format_results(results: Sequence[object]) -> list[str]:
 
 def run_test(args: argparse.Namespace) -> int:
     from sqlgate.config import default_policies_dir
+    from sqlgate.errors import PolicyLoadError
     from sqlgate.policy.testing import run_policy_tests
 
     root: Path = args.dir or default_policies_dir()
-    results = run_policy_tests(root)
+    if not root.is_dir():
+        print(f"sqlgate: error: {root}: policy directory not found", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        results = run_policy_tests(root)
+    except PolicyLoadError as exc:  # the tree under test is broken: the tests fail
+        print(f"sqlgate: error: {exc}", file=sys.stderr)
+        return EXIT_DENY
     for line in format_results(results):
         print(line)
     total = len(results)

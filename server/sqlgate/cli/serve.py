@@ -1,16 +1,18 @@
 """``sqlgate serve``: run the gRPC service until SIGTERM/SIGINT.
 
 Policies are loaded and compiled before the server listens: a broken policy tree or
-config stops start-up with a message (exit 1), it never serves without policy.
+config stops start-up with a message (exit 6), it never serves without policy. A listen
+address already in use (even by another sqlgate) stops it too (exit 2).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
-from sqlgate.cli.main import EXIT_OK
+from sqlgate.cli.main import EXIT_OK, EXIT_USAGE
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,6 +26,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sqlgate.config import load_config, with_overrides
+    from sqlgate.errors import ListenError
     from sqlgate.rpc.server import serve
 
     logging.basicConfig(
@@ -40,5 +43,9 @@ def run(args: argparse.Namespace) -> int:
     config = with_overrides(
         load_config(args.config), listen=args.listen, policies_dir=args.policies
     )
-    serve(config)
+    try:
+        serve(config)
+    except ListenError as exc:
+        print(f"sqlgate: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK

@@ -24,7 +24,7 @@ from sqlgate_client.gen.sqlgate.v1 import review_pb2, review_pb2_grpc
 from sqlgate.app import App, load_engine
 from sqlgate.auth import AuthInterceptor, server_credentials
 from sqlgate.config import ServerConfig
-from sqlgate.errors import ConfigError
+from sqlgate.errors import ListenError
 from sqlgate.policy.engine import Engine
 from sqlgate.rpc.execution_service import add_trust_services
 from sqlgate.rpc.review_service import ReviewService
@@ -60,7 +60,8 @@ __all__ = ["RunningServer", "build_server", "create_server", "load_engine", "ser
 def create_server(
     config: ServerConfig, *, engine: Engine | None = None, app: App | None = None
 ) -> RunningServer:
-    """A bound (not yet started) server; ConfigError if the address cannot be bound."""
+    """A bound (not yet started) server; ListenError if the address cannot be bound
+    (in use, even by another gRPC server: port reuse is off)."""
     app = app or App.build(config, engine=engine)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.max_workers),
@@ -68,6 +69,9 @@ def create_server(
         options=[
             ("grpc.max_receive_message_length", config.limits.max_message_bytes),
             ("grpc.max_send_message_length", config.limits.max_message_bytes),
+            # gRPC sets SO_REUSEPORT by default: a second server on a port in use would
+            # start and the kernel would split calls between two servers (two policies).
+            ("grpc.so_reuseport", 0),
         ],
     )
     review_pb2_grpc.add_ReviewServiceServicer_to_server(ReviewService(app), server)
@@ -92,10 +96,12 @@ def create_server(
             port = server.add_insecure_port(config.listen)
     except RuntimeError as exc:
         app.close()
-        raise ConfigError(f"cannot listen on {config.listen}: {exc}") from exc
+        raise ListenError(
+            f"cannot listen on {config.listen}: {exc} (is another server using the port?)"
+        ) from exc
     if port == 0:
         app.close()
-        raise ConfigError(f"cannot listen on {config.listen}")
+        raise ListenError(f"cannot listen on {config.listen} (is another server using the port?)")
     return RunningServer(server=server, port=port, app=app, health=health_servicer)
 
 
