@@ -33,7 +33,7 @@ SOURCES = (
     "clients",
     "policies",
 )
-DROP = "DROP TABLE customers;\n"
+INDEX = "CREATE INDEX idx_customers_email ON customers (email);\n"
 CREATE = "CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text);\n"
 
 
@@ -110,14 +110,14 @@ def test_server_wheel_ships_policies_and_reviews_outside_the_checkout(
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "allow" in ok.stdout
 
-    (work / "migrations" / "V2__drop.sql").write_text(DROP)
+    (work / "migrations" / "V2__index.sql").write_text(INDEX)
     bad = _run(
         [str(bindir / "sqlgate"), "check", "--local", "--format", "json", "migrations/"],
         cwd=work,
         env=env,
     )
     assert bad.returncode == 1, bad.stdout + bad.stderr
-    assert '"drop-table"' in bad.stdout
+    assert '"index-not-concurrent"' in bad.stdout
 
     # The shipped tree is the packaged copy, not a path back into this checkout.
     where = _run(
