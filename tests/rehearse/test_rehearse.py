@@ -166,9 +166,9 @@ def test_reconciliation_differences_fail_the_rehearsal(
     count = next(
         o for o in report["reconciliation"] if o["check"] == "item-count" and not o["passed"]
     )
-    assert count["before"] == "1 row(s) [(40,)]" and count["after"] == "1 row(s) [(36,)]"
-    assert "DIFFERS: V3__dedupe.sql item-count after migration: before 1 row(s) [(40,)]" in err
-    assert "expected zero rows, 1 row(s) [(7,)]" in out
+    assert count["before"] == "1 row(s) [(40)]" and count["after"] == "1 row(s) [(36)]"
+    assert "DIFFERS: V3__dedupe.sql item-count after migration: before 1 row(s) [(40)]" in err
+    assert "expected zero rows, 1 row(s) [(7)]" in out
 
 
 def test_missing_rollback_is_reported_and_fails_only_when_required(
@@ -229,7 +229,8 @@ def test_failing_statement_stops_with_exit_20_and_leaves_nothing(
     code, out, err, report = target.rehearse(capsys, "V7__bad.sql")
     assert code == 20, out + err
     assert 'relation "nope" does not exist' in report["error"]
-    assert [s["outcome"] for s in report["statements"]] == ["succeeded", "not run"]
+    assert [s["outcome"] for s in report["statements"]] == ["aborted", "failed"]
+    assert report["statements"][0]["error"] == "rolled back"
     assert "result: STOPPED" in out
     assert not target.database_exists(report["scratch_database"])
     assert _target_state(target) == before
@@ -355,3 +356,56 @@ def test_unreadable_reconcile_declaration_is_a_usage_error(
     )
     code, _out, err, _report = target.rehearse(capsys, "V13__x.sql")
     assert code == 2 and "reconcile[0].expect" in err
+
+
+def test_sigterm_mid_batch_stops_reports_how_far_and_drops_the_scratch(target: Target) -> None:
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    target.sql(SCHEMA)
+    target.write(
+        "V14__slow.sql",
+        "-- sqlgate:batch key=id size=50 pause=150ms\nUPDATE orders SET note = 'x' || id;\n",
+    )
+    report = target.dir / "stopped.json"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sqlgate_client.runner.cli",
+            "rehearse",
+            "--dsn",
+            target.dsn,
+            "--scratch-dsn",
+            target.admin_dsn,
+            "--generate-rows",
+            "1000",
+            "--report",
+            str(report),
+            "V14__slow.sql",
+        ],
+        cwd=target.dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "chunk 2:" in line:
+            proc.send_signal(signal.SIGTERM)
+            break
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 21, "".join(seen) + err
+    doc = json.loads(report.read_text())
+    chunks = doc["statements"][0]["chunks"]
+    assert 2 <= len(chunks) < 20  # stopped between chunks, long before the 20th
+    stmt = doc["statements"][0]
+    assert stmt["outcome"] == "aborted" and stmt["rows"] == 50 * len(chunks)
+    assert "SIGTERM: batch V14__slow.sql:2 stopped after id=" in doc["error"]
+    assert "result: STOPPED: SIGTERM" in out
+    assert doc["scratch_dropped"] is True
+    assert not target.database_exists(doc["scratch_database"])

@@ -8,6 +8,7 @@ happens in the scratch database, which is dropped at the end whatever happened.
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -64,6 +65,7 @@ class Rehearsal:
     error: str = ""
     error_code: int = 0
     scratch_dropped: bool = False
+    phases_ms: dict[str, float] = field(default_factory=dict)
 
     def problems(self, *, require_rollback: bool) -> list[str]:
         out = [f"reconciliation {o.line()}" for o in self.reconciliation if not o.passed]
@@ -83,6 +85,10 @@ class Rehearsal:
         doc["seed"]["total_rows"] = self.seed.total_rows
         doc["seed"]["total_bytes"] = self.seed.total_bytes
         return doc
+
+
+def _ms(start: float) -> float:
+    return round((time.monotonic() - start) * 1000.0, 1)
 
 
 def _connect(dsn: str) -> psycopg.Connection[tuple[object, ...]]:
@@ -126,7 +132,10 @@ def rehearse(
         target=target,
         history_table=opts.history_table,
     )
-    with scratch:
+    t0 = time.monotonic()
+    scratch.__enter__()
+    try:
+        result.phases_ms["build_scratch"] = _ms(t0)
         result.scratch_database = scratch.name
         result.server_version = scratch.server_version
         print(f"scratch database {scratch.name} built from the target's schema", file=say)
@@ -142,6 +151,10 @@ def rehearse(
             )
         except RunnerError as exc:
             result.error, result.error_code = str(exc), exc.exit_code
+    finally:
+        t1 = time.monotonic()
+        scratch.drop()
+        result.phases_ms["drop_scratch"] = _ms(t1)
     result.scratch_dropped = scratch.dropped
     return result
 
@@ -164,6 +177,7 @@ def _rehearse_in(
         back_history.ensure()
         excluded = _excluded(conn, [opts.history_table, ROLLBACK_HISTORY])
         skip = {n for n in excluded}
+        t0 = time.monotonic()
         if opts.seed_sql is not None:
             seed.seed_sql(dsn, opts.seed_sql)
             result.seed.sources.append(f"sql {opts.seed_sql}")
@@ -173,6 +187,7 @@ def _rehearse_in(
             seed.generate(conn, opts.generate_rows, skip=skip, report=result.seed)
             result.seed.sources.append(f"generated up to {opts.generate_rows} rows per table")
         seed.measure(conn, result.seed, skip=skip)
+        result.phases_ms["seed"] = _ms(t0)
 
         version = conn.info.server_version
         for m in migrations:
@@ -194,10 +209,12 @@ def _rehearse_in(
         reconciler.take_baseline()
         before = snapshot.snapshot(conn, exclude=[opts.history_table, ROLLBACK_HISTORY])
         applied: list[Migration] = []
+        t0 = time.monotonic()
         try:
             for m in pending:
                 reconciler.before(m.path)
                 run = applier.apply([m], rows)
+                tracer.settle(run)
                 if run.error is not None:
                     raise run.error
                 applied.append(m)
@@ -205,7 +222,9 @@ def _rehearse_in(
         finally:
             result.statements = tracer.traces
             result.reconciliation = reconciler.outcomes
+            result.phases_ms["apply"] = _ms(t0)
         if opts.rollback_test and applied:
+            t0 = time.monotonic()
             _rollback_test(
                 conn,
                 applied=applied,
@@ -217,6 +236,7 @@ def _rehearse_in(
                 say=say,
             )
             result.reconciliation = reconciler.outcomes
+            result.phases_ms["rollback_test"] = _ms(t0)
 
 
 def _rollback_test(

@@ -35,6 +35,8 @@ def text(r: Rehearsal, *, require_rollback: bool) -> list[str]:
             )
         for c in t.chunks:
             lines.append(f"    chunk {c.number}: {c.rows} rows in {c.duration_ms:.1f} ms")
+        if t.error:
+            lines.append(f"    error: {t.error}")
         if t.note:
             lines.append(f"    note: {t.note}")
     for o in r.reconciliation:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from sqlgate_client.runner.apply import StatementResult
+from sqlgate_client.runner.apply import RunResult, StatementResult
 from sqlgate_client.runner.migrations import Migration, Step
 from sqlgate_client.sqlsplit import Statement
 
@@ -87,6 +87,7 @@ class StatementTrace:
     duration_ms: float = 0.0
     rows: int = -1
     outcome: str = "not run"
+    error: str = ""
     locks: list[LockHeld] = field(default_factory=list)
     rewrites: list[Rewrite] = field(default_factory=list)
     chunks: list[Chunk] = field(default_factory=list)
@@ -178,6 +179,16 @@ class Tracer:
     ) -> None:
         if self._current is not None:
             self._current.chunks.append(Chunk(chunk, rows, duration_ms))
+
+    def settle(self, run: RunResult) -> None:
+        """Final outcomes from the applier (a statement rolled back after it ran is
+        ``aborted``; the failing or interrupted one keeps its error and rows so far)."""
+        final = {(s.file, s.index): s for f in run.files for s in f.statements}
+        for t in self.traces:
+            r = final.get((t.file, t.index))
+            if r is not None and r.outcome != "skipped":
+                t.outcome, t.error = r.outcome, r.error
+                t.rows, t.duration_ms = r.rows, r.duration_ms or t.duration_ms
 
     def step_ended(self, m: Migration, step: Step, *, committed: bool) -> None:
         end = time.monotonic()
