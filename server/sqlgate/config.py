@@ -159,6 +159,8 @@ class EnvironmentRules:
     approvers: int = 1
     destructive_break_glass: bool = True
     break_glass_overrides_deny: bool = False
+    # Every verdict here needs ``approvers`` human approvals, even when the policy allows.
+    always: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

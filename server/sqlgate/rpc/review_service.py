@@ -28,6 +28,7 @@ from sqlgate.approvals import (
 )
 from sqlgate.auth import Principal, current_principal, deny, require_role
 from sqlgate.errors import Conflict, InputError, SqlgateError
+from sqlgate.promotion import apply_requirements
 from sqlgate.review import review
 from sqlgate.rpc.messages import request_from_proto, result_to_proto
 from sqlgate.rpc.status import abort
@@ -86,6 +87,11 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
             cache=app.parse_cache,
             pool=app.parse_pool,
             catalogs=app.catalogs,
+        )
+        result = apply_requirements(
+            result,
+            environment=request.environment,
+            rules=app.config.approvals.for_environment(request.environment),
         )
         findings = [f.to_json() for f in result.findings]
         record = issue(
