@@ -133,6 +133,7 @@ class Repo:
             str(self.root / ".sqlgate-runner"),
             "--history-table",
             kw.get("history", f"{self.schema}.schema_history"),
+            *(["--lock-timeout", kw["lock_timeout"]] if "lock_timeout" in kw else []),
             *auth,
             *paths,
         ]

@@ -51,7 +51,13 @@ from sqlgate_client.runner.errors import (
 from sqlgate_client.runner.history import History
 from sqlgate_client.runner.migrations import Migration, Timeouts, check_duration, load, plan
 from sqlgate_client.runner.remote import Remote
-from sqlgate_client.runner.report import Spool, build_report, deliver, retry_spooled
+from sqlgate_client.runner.report import (
+    Spool,
+    build_report,
+    connection_lost,
+    deliver,
+    retry_spooled,
+)
 from sqlgate_client.runner.trust import check_token, load_keyset
 from sqlgate_client.tls import TlsOptionError, add_tls_arguments, tls_from_args
 
@@ -253,14 +259,27 @@ def run_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 redeemed = remote.redeem(token, args.environment, args.target, digests)
                 applier.token_id = redeemed.token_id or claims.jti
                 applier.verdict_id = redeemed.verdict_id or claims.verdict_id
+                # Before anything executes: a kill from here on leaves this report.
+                started = spool.start(token_id=applier.token_id, verdict_id=applier.verdict_id)
                 stop.install()
-                history.ensure()
-                result = applier.apply(migrations, rows)
+                try:
+                    history.ensure()
+                    result = applier.apply(migrations, rows)
+                except psycopg.Error as exc:
+                    if not (conn.broken or conn.closed):
+                        raise
+                    result = connection_lost(exc)
             finally:
-                history.unlock()
+                if not (conn.broken or conn.closed):
+                    history.unlock()
 
         _summary(result, out)
-        request = build_report(result, token_id=applier.token_id, verdict_id=applier.verdict_id)
+        request = build_report(
+            result,
+            token_id=applier.token_id,
+            verdict_id=applier.verdict_id,
+            report_id=started.report_id,
+        )
         sequence = deliver(remote, spool, request, err)
         if sequence is not None:
             print(f"reported as audit event {sequence}", file=out)

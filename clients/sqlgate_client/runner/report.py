@@ -1,9 +1,12 @@
 """Execution reports: built from a run's results, delivered, or spooled and retried.
 
-A report is never lost: one that cannot be delivered is written to
-``<state dir>/spool/<report_id>.json`` and retried at the next run's start; a spooled
-file is deleted only after the server acknowledged it. The client-chosen
-``report_id`` lets the server record a retried report once.
+A report is never lost. Right after the token is redeemed and before anything executes,
+a *started* report (outcome ``aborted``, saying the run did not finish) is written to
+``<state dir>/spool/<report_id>.json``; when the run ends, the final report replaces it
+under the same ``report_id`` and is sent. A runner killed (``kill -9``, power loss)
+in between leaves the started report, and the next run's start delivers it. A spooled
+file is deleted only after the server acknowledged it; the client-chosen ``report_id``
+lets the server record a retried report once.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 import sys
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -21,7 +25,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from sqlgate_client.gen.sqlgate.v1 import execution_pb2
 from sqlgate_client.runner.apply import RunResult
-from sqlgate_client.runner.errors import ServerUnavailable
+from sqlgate_client.runner.errors import DatabaseUnavailable, ServerUnavailable
 from sqlgate_client.runner.remote import Remote
 
 _OUTCOMES = {
@@ -32,12 +36,38 @@ _OUTCOMES = {
 }
 
 
-def build_report(
-    result: RunResult, *, token_id: str, verdict_id: str
+STARTED_ERROR = (
+    "the runner stopped before it finished (killed or crashed) after redeeming the token; "
+    "nothing more is known from the runner: the target's history table records which "
+    "statements committed"
+)
+
+
+def started_report(
+    *, token_id: str, verdict_id: str, started_at: datetime | None = None
 ) -> execution_pb2.ReportExecutionRequest:
-    """The ReportExecution request for a run: per-statement timings, rows and outcome."""
+    """What is true if the run never gets to report: it started and did not finish."""
     request = execution_pb2.ReportExecutionRequest(
         report_id=uuid.uuid4().hex,
+        token_id=token_id,
+        verdict_id=verdict_id,
+        outcome=execution_pb2.EXECUTION_OUTCOME_ABORTED,
+        error=STARTED_ERROR,
+    )
+    started = Timestamp()
+    started.FromDatetime(started_at or datetime.now(UTC))
+    request.started_at.CopyFrom(started)
+    return request
+
+
+def build_report(
+    result: RunResult, *, token_id: str, verdict_id: str, report_id: str | None = None
+) -> execution_pb2.ReportExecutionRequest:
+    """The ReportExecution request for a run: per-statement timings, rows and outcome.
+
+    ``report_id`` is the started report's, so the final report replaces it."""
+    request = execution_pb2.ReportExecutionRequest(
+        report_id=report_id or uuid.uuid4().hex,
         token_id=token_id,
         verdict_id=verdict_id,
         outcome=_OUTCOMES[result.outcome],
@@ -83,6 +113,12 @@ class Spool:
         tmp.replace(path)
         return path
 
+    def start(self, *, token_id: str, verdict_id: str) -> execution_pb2.ReportExecutionRequest:
+        """Spool the started report (before anything executes); the final one replaces it."""
+        request = started_report(token_id=token_id, verdict_id=verdict_id)
+        self.write(request)
+        return request
+
     def pending(self) -> list[Path]:
         if not self.directory.is_dir():
             return []
@@ -96,19 +132,36 @@ class Spool:
         return request
 
 
+def connection_lost(exc: BaseException) -> RunResult:
+    """The result of a run whose target connection died mid-run (server crash, backend
+    terminated, network): exit 22, reported ``failed``. What committed before is in the
+    history table; the rerun resumes there."""
+    error = DatabaseUnavailable(
+        f"the connection to the target database was lost during the run: "
+        f"{str(exc).strip() or type(exc).__name__}; statements committed before are "
+        "recorded in the history table, the rerun resumes after them"
+    )
+    result = RunResult(error=error)
+    result.finished_at = datetime.now(UTC)
+    return result
+
+
 def deliver(
     remote: Remote,
     spool: Spool,
     request: execution_pb2.ReportExecutionRequest,
     out: TextIO | None = None,
 ) -> int | None:
-    """Send a report; on failure spool it. The audit sequence, or None when spooled."""
+    """Spool the report (replacing a started one of the same id), send it, and delete it
+    once acknowledged. The audit sequence, or None when it stays spooled."""
+    path = spool.write(request)
     try:
-        return remote.report(request)
+        sequence = remote.report(request)
     except ServerUnavailable as exc:
-        path = spool.write(request)
         print(f"report not delivered ({exc}); spooled to {path}", file=out or sys.stderr)
         return None
+    path.unlink(missing_ok=True)
+    return sequence
 
 
 def retry_spooled(remote: Remote, spool: Spool, out: TextIO | None = None) -> tuple[int, int]:
