@@ -22,11 +22,11 @@ from sqlgate.auth.identities import Identities
 from sqlgate.config import ServerConfig
 from sqlgate.errors import ConfigError
 from sqlgate.parse import Limits, ParseCache, ParsePool
-from sqlgate.policy.bundle import load_policy_set
 from sqlgate.policy.embedded import EmbeddedEngine
 from sqlgate.policy.engine import Engine
 from sqlgate.policy.isolated import IsolatedEngine
 from sqlgate.policy.remote import RemoteOpaEngine
+from sqlgate.policy.source import PolicySource
 from sqlgate.review import request_limits
 from sqlgate.roles import RoleRules
 from sqlgate.store import Store, open_store
@@ -43,8 +43,9 @@ def utcnow() -> datetime:
 def load_engine(config: ServerConfig) -> Engine:
     """Load and prepare the policy set once (PolicyLoadError if it does not compile), in
     worker processes (``policies.isolation: process``) or threads (``thread``); with
-    ``policies.engine: opa``, the remote OPA that must serve that set's digest."""
-    policy_set = load_policy_set(config.policies.dir)
+    ``policies.engine: opa``, the remote OPA that must serve that set's digest. The set
+    comes from ``policies.dir`` or, when configured, ``policies.bundle``."""
+    policy_set = policy_source(config).load_now()
     if config.policies.engine == "opa":
         return remote_engine(config, policy_set.digest)
     engine_class = IsolatedEngine if config.policies.isolation == "process" else EmbeddedEngine
@@ -52,6 +53,15 @@ def load_engine(config: ServerConfig) -> Engine:
         policy_set,
         timeout_s=config.policies.timeout_s,
         timeout_per_1k_statements_s=config.policies.timeout_per_1k_statements_s,
+    )
+
+
+def policy_source(config: ServerConfig) -> PolicySource:
+    """The configured policy source (tree or bundle file/URL)."""
+    return PolicySource(
+        dir=config.policies.dir,
+        bundle=config.policies.bundle,
+        verification_key=config.policies.verification_key,
     )
 
 
@@ -158,7 +168,11 @@ class App:
         audit.record(
             "policy_load",
             "sqlgate",
-            {"policy_digest": engine.policy_digest, "dir": str(config.policies.dir)},
+            {
+                "policy_digest": engine.policy_digest,
+                "dir": str(config.policies.dir),
+                "source": config.policies.bundle or str(config.policies.dir),
+            },
         )
         audit.record(
             "key_change",

@@ -108,6 +108,12 @@ class PolicyConfig:
     # "embedded": regorus in this server; "opa": the remote OPA in ``opa`` (same budget).
     engine: str = "embedded"
     opa: OpaConfig | None = None
+    # A bundle file or http(s) URL (``sqlgate policy build``) instead of ``dir``; a URL is
+    # polled every ``bundle_poll_s`` with If-None-Match and needs ``verification_key``
+    # (PEM public key the bundle's signature must verify with).
+    bundle: str | None = None
+    verification_key: Path | None = None
+    bundle_poll_s: float = 30.0
 
     def __post_init__(self) -> None:
         if self.isolation not in POLICY_ISOLATIONS:
@@ -123,6 +129,12 @@ class PolicyConfig:
             raise ConfigError("policies.engine: opa needs a policies.opa section with a url")
         if self.opa is not None and (self.opa.client_cert is None) != (self.opa.client_key is None):
             raise ConfigError("policies.opa: set both client_cert and client_key, or neither")
+        if (
+            self.bundle is not None
+            and self.bundle.startswith(("http://", "https://"))
+            and self.verification_key is None
+        ):
+            raise ConfigError("policies.bundle: a bundle URL needs policies.verification_key")
         if self.opa is not None and self.opa.token_env and self.opa.token_file:
             raise ConfigError("policies.opa: set token_env or token_file, not both")
 

@@ -6,7 +6,8 @@ only if every test passed and at least one ran; 1 otherwise (a policy tree that 
 compile is a failure too); 2 if the directory does not exist.
 
 ``build [DIR] -o FILE`` writes the tree as an OPA bundle (sqlgate.policy.opa_bundle) whose
-revision is the policy digest, printed on stdout; ``--with-tests`` includes the tests.
+revision is the policy digest, printed on stdout; ``--with-tests`` includes the tests;
+``--signing-key KEY.pem`` adds ``.signatures.json`` as ``opa sign`` does (bundle_sign).
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     b.add_argument("dir", nargs="?", type=Path, help="policies directory (default: configured)")
     b.add_argument("-o", "--output", type=Path, required=True, help="bundle file to write")
     b.add_argument("--with-tests", action="store_true", help="include the _test.rego files")
+    b.add_argument(
+        "--signing-key", type=Path, help="PEM private key (RSA: RS256, P-256: ES256) to sign with"
+    )
+    b.add_argument("--key-id", default="default", help="key id named in the signature")
     b.set_defaults(func=run_build)
 
 
@@ -88,6 +93,21 @@ def run_build(args: argparse.Namespace) -> int:
     from sqlgate.policy.opa_bundle import bundle_files, write_tarball
 
     policy_set = load_policy_set(args.dir or default_policies_dir())
-    write_tarball(bundle_files(policy_set, with_tests=args.with_tests), args.output)
+    files = bundle_files(policy_set, with_tests=args.with_tests)
+    if args.signing_key is not None:
+        from sqlgate.errors import InputError
+        from sqlgate.policy.bundle_sign import sign_files
+        from sqlgate.policy.opa_bundle import SIGNATURES
+
+        try:
+            key_pem = args.signing_key.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{args.signing_key}: cannot read: {exc.strerror}") from exc
+        try:
+            signatures = sign_files(files, key_pem, args.key_id)
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"{args.signing_key}: not a usable private key: {exc}") from exc
+        files = sorted([*files, (SIGNATURES, signatures)])
+    write_tarball(files, args.output)
     print(policy_set.digest)
     return EXIT_OK

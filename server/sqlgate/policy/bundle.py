@@ -22,7 +22,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import regorus
@@ -56,6 +56,8 @@ class PolicySet:
     data_files: tuple[str, ...]
     digest: str
     packages: tuple[str, ...] = field(default=())
+    # The data files' exact bytes (relative path, bytes), as digested.
+    data_sources: tuple[tuple[str, bytes], ...] = field(default=())
 
     def new_engine(self, *, with_tests: bool = False) -> regorus.Engine:
         """A fresh regorus engine holding the modules (and tests if asked) and the data."""
@@ -83,10 +85,10 @@ def _visible_files(root: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(root).as_posix())
 
 
-def _read_text(path: Path, rel: str) -> str:
+def _decode(raw: bytes, rel: str) -> str:
     try:
-        return path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise PolicyLoadError(f"{rel}: cannot read: {engine_error_text(exc)}") from exc
 
 
@@ -126,25 +128,42 @@ def load_policy_set(root: Path) -> PolicySet:
     """Read, digest and compile the tree at `root`; PolicyLoadError names the bad file."""
     if not root.is_dir():
         raise PolicyLoadError(f"{root}: policy directory not found")
+    files = []
+    for path in _visible_files(root):
+        rel = path.relative_to(root).as_posix()
+        if path.suffix == ".rego" or (
+            rel.startswith(DATA_DIR + "/") and path.suffix in DATA_SUFFIXES
+        ):
+            try:
+                files.append((rel, path.read_bytes()))
+            except OSError as exc:
+                raise PolicyLoadError(f"{rel}: cannot read: {engine_error_text(exc)}") from exc
+    return policy_set_from_files(files, root=root)
+
+
+def policy_set_from_files(files: list[tuple[str, bytes]], *, root: Path) -> PolicySet:
+    """Digest and compile a tree given as (relative path, bytes) pairs — read from a
+    directory or from a bundle; `root` names where it came from. Other files are ignored."""
     modules: list[PolicyFile] = []
     tests: list[PolicyFile] = []
     data: dict[str, Any] = {}
     data_files: list[str] = []
+    data_sources: list[tuple[str, bytes]] = []
     digested: list[tuple[str, bytes]] = []
-    for path in _visible_files(root):
-        rel = path.relative_to(root).as_posix()
-        if path.suffix == ".rego":
-            text = _read_text(path, rel)
+    for rel, raw in sorted(files):
+        suffix = PurePosixPath(rel).suffix
+        if suffix == ".rego":
+            text = _decode(raw, rel)
             if rel.endswith(TEST_SUFFIX):
                 tests.append(PolicyFile(rel, text))
             else:
                 modules.append(PolicyFile(rel, text))
-                digested.append((rel, text.encode("utf-8")))
-        elif rel.startswith(DATA_DIR + "/") and path.suffix in DATA_SUFFIXES:
-            raw = path.read_bytes()
-            inner = Path(rel).relative_to(DATA_DIR).with_suffix("")
+                digested.append((rel, raw))
+        elif rel.startswith(DATA_DIR + "/") and suffix in DATA_SUFFIXES:
+            inner = PurePosixPath(rel).relative_to(DATA_DIR).with_suffix("")
             _mount(data, DATA_MOUNT + inner.parts, _parse_data(rel, raw), rel)
             data_files.append(rel)
+            data_sources.append((rel, raw))
             digested.append((rel, raw))
     if not modules:
         raise PolicyLoadError(f"{root}: no .rego policy files")
@@ -155,6 +174,7 @@ def load_policy_set(root: Path) -> PolicySet:
         data=data,
         data_files=tuple(data_files),
         digest=digest_files(digested),
+        data_sources=tuple(data_sources),
     )
     # Compile once now (policies and tests) so a broken file fails at load, naming the file.
     engine = policy_set.new_engine(with_tests=True)

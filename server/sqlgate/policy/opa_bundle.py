@@ -58,8 +58,8 @@ def bundle_files(policy_set: PolicySet, *, with_tests: bool = False) -> list[tup
     modules = policy_set.modules + (policy_set.tests if with_tests else ())
     for module in modules:
         files[module.path] = module.text.encode("utf-8")
-    for rel in policy_set.data_files:
-        files[rel] = (policy_set.root / rel).read_bytes()
+    for rel, raw in policy_set.data_sources:
+        files[rel] = raw
     return sorted(files.items())
 
 
