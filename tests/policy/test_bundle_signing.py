@@ -86,10 +86,10 @@ def _tampered(bundle: Path, tmp: Path, edit: str) -> Path:
 def _opa_build(
     bundle: Path, public: Path, tmp: Path, *alg: str
 ) -> subprocess.CompletedProcess[str]:
+    out = str(tmp / "opa-out.tar.gz")
     return subprocess.run(
         [str(opa_bin()), "build", "--bundle", str(bundle), "--verification-key", str(public)]
-        + list(alg)
-        + ["-o", str(tmp / "opa-out.tar.gz")],
+        + [*alg, "-o", out],
         check=False,
         capture_output=True,
         text=True,
