@@ -88,8 +88,17 @@ def _opa_build(
 ) -> subprocess.CompletedProcess[str]:
     out = str(tmp / "opa-out.tar.gz")
     return subprocess.run(
-        [str(opa_bin()), "build", "--bundle", str(bundle), "--verification-key", str(public)]
-        + [*alg, "-o", out],
+        [
+            str(opa_bin()),
+            "build",
+            "--bundle",
+            str(bundle),
+            "--verification-key",
+            str(public),
+            *alg,
+            "-o",
+            out,
+        ],
         check=False,
         capture_output=True,
         text=True,
@@ -175,7 +184,7 @@ def test_tampered_bundles_are_refused(
 ) -> None:
     private, public = keys["ec"]
     tampered = _tampered(_build(tmp_path, private), tmp_path, edit)
-    with pytest.raises(PolicyLoadError, match="signature|signed hash|missing"):
+    with pytest.raises(PolicyLoadError, match=r"signature|signed hash|missing"):
         load_bundle(tampered.read_bytes(), source="t", verification_key=public.read_bytes())
     # Without a key the signature is not checked, but the revision still must be the digest.
     with pytest.raises(PolicyLoadError, match="not the digest"):
@@ -190,7 +199,7 @@ def test_unsigned_or_foreign_key_is_refused(
         load_bundle(unsigned.read_bytes(), source="u", verification_key=keys["rsa"][1].read_bytes())
     signed = _build(tmp_path, keys["rsa"][0], "signed.tar.gz")
     for other in ("ec", "other"):
-        with pytest.raises(PolicyLoadError, match="does not match the key|does not verify"):
+        with pytest.raises(PolicyLoadError, match=r"does not match the key|does not verify"):
             load_bundle(
                 signed.read_bytes(), source="s", verification_key=keys[other][1].read_bytes()
             )
@@ -284,6 +293,6 @@ def test_bundle_url_with_etag(
     assert handler.seen == [None, '"r1"']
     # A new revision signed with another key is refused; the ETag stays the verified one.
     handler.body, handler.etag = _build(tmp_path, keys["ec"][0], "b2.tar.gz").read_bytes(), '"r2"'
-    with pytest.raises(PolicyLoadError, match="does not match the key|does not verify"):
+    with pytest.raises(PolicyLoadError, match=r"does not match the key|does not verify"):
         source.load(conditional=True)
     assert source.etag == '"r1"'
