@@ -114,8 +114,58 @@ def test_convert_response() -> None:
         "statements": 2,
         "policy_digest": "sha256:00",
         "suppressions": [],
+        "impact": [],
     }
-    assert list(got) == ["decision", "findings", "statements", "policy_digest", "suppressions"]
+    assert list(got) == [
+        "decision",
+        "findings",
+        "statements",
+        "policy_digest",
+        "suppressions",
+        "impact",
+    ]
+
+
+def test_convert_response_impact() -> None:
+    response = _response(common_pb2.DECISION_ALLOW, common_pb2.LEVEL_WARN)
+    response.impact.add(
+        file="a.sql",
+        line=2,
+        kind="add_column",
+        objects=["table t", "column t.c"],
+        lock="ACCESS EXCLUSIVE",
+        table_rows=1200,
+        table_bytes=-1,
+    )
+    response.impact.add(
+        file="a.sql",
+        line=3,
+        kind="create_table",
+        objects=["table u"],
+        lock="",
+        table_rows=-1,
+        table_bytes=-1,
+    )
+    assert response_to_dict(response)["impact"] == [
+        {
+            "file": "a.sql",
+            "line": 2,
+            "kind": "add_column",
+            "objects": ["table t", "column t.c"],
+            "lock": "ACCESS EXCLUSIVE",
+            "table_rows": 1200,
+            "table_bytes": None,
+        },
+        {
+            "file": "a.sql",
+            "line": 3,
+            "kind": "create_table",
+            "objects": ["table u"],
+            "lock": None,
+            "table_rows": None,
+            "table_bytes": None,
+        },
+    ]
 
 
 def test_convert_response_suppressions() -> None:

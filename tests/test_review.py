@@ -59,7 +59,14 @@ def test_examples_need_approval_for_the_type_change(engine: EmbeddedEngine) -> N
 
 def test_to_json_shape(engine: EmbeddedEngine) -> None:
     out = review(_request(_examples()), engine=engine).to_json()
-    assert list(out) == ["decision", "findings", "statements", "policy_digest", "suppressions"]
+    assert list(out) == [
+        "decision",
+        "findings",
+        "statements",
+        "policy_digest",
+        "suppressions",
+        "impact",
+    ]
     assert out["findings"]
     for f in out["findings"]:
         assert list(f) == ["rule", "level", "file", "line", "column", "message", "help"]

@@ -70,6 +70,18 @@ def response_to_dict(response: review_pb2.CheckResponse) -> dict[str, Any]:
             {"rule": s.rule, "file": s.file, "line": s.line, "reason": s.reason, "scope": s.scope}
             for s in response.suppressions
         ],
+        "impact": [
+            {
+                "file": i.file,
+                "line": i.line,
+                "kind": i.kind,
+                "objects": list(i.objects),
+                "lock": i.lock or None,
+                "table_rows": None if i.table_rows < 0 else i.table_rows,
+                "table_bytes": None if i.table_bytes < 0 else i.table_bytes,
+            }
+            for i in response.impact
+        ],
     }
     if response.verdict_id:
         # The signed verdict, as a JSON object (the DSSE envelope the server returned).

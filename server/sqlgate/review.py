@@ -25,6 +25,7 @@ from sqlgate.errors import (
     PolicyError,
 )
 from sqlgate.facts import derive
+from sqlgate.impact import impact_of
 from sqlgate.metadata import load_metadata
 from sqlgate.model import Statement
 from sqlgate.parse import Limits, ParseCache, ParsePool, SourceFile, parse_migrations
@@ -101,6 +102,8 @@ class ReviewResult:
     policy_digest: str
     files: list[tuple[str, str]]
     suppressions: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    # Per changing statement: objects, static lock, catalog size (sqlgate.impact).
+    impact: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The public result dict; later keys (verdict_id, ...) are appended here."""
@@ -110,6 +113,7 @@ class ReviewResult:
             "statements": self.statements,
             "policy_digest": self.policy_digest,
             "suppressions": [dict(s) for s in self.suppressions],
+            "impact": [dict(i) for i in self.impact],
         }
 
 
@@ -315,4 +319,5 @@ def review(
         policy_digest=engine.policy_digest,
         files=digests,
         suppressions=suppressions,
+        impact=impact_of(policy_input["statements"]),
     )

@@ -1,4 +1,4 @@
-"""A pull-request comment: decision headline, findings by file, suppressions.
+"""A pull-request comment: decision headline, findings by file, impact, suppressions.
 
 GitHub refuses comment bodies over 65,536 characters, so the body is built
 within ``LIMIT``: when the findings do not fit, the table stops and says how many
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from sqlgate_client.render import impact as _impact
 
 FORMAT = "markdown"
 
@@ -121,6 +123,28 @@ def render(result: Mapping[str, Any], sources: Mapping[str, str]) -> str:
             f"> **{len(findings) - shown} more finding(s) not shown** (comment size limit); "
             "see the SARIF or JSON output for the full list."
         )
+        body.append("")
+
+    impact = list(result.get("impact") or [])
+    if impact:
+        add("#### Impact")
+        add("")
+        add(f"**{cell(_impact.summary(impact))}.**")
+        add("")
+        add("| statement | changes | lock (static) | table size (catalog) |")
+        add("|---|---|---|---|")
+        listed = 0
+        for e in impact:
+            row = (
+                f"| `{cell(_impact.where(e))}` {cell(e.get('kind'))} | "
+                f"{cell(', '.join(e.get('objects') or []) or '-')} | "
+                f"{cell(e.get('lock') or '-')} | {cell(_impact.size(e))} |"
+            )
+            if not add(row):
+                break
+            listed += 1
+        if listed < len(impact):
+            body.append(f"| … | {len(impact) - listed} more statement(s) not shown | | |")
         body.append("")
 
     if suppressions:

@@ -6,13 +6,16 @@
       help: rename it first and drop it in a later release
 
 (a finding that names an approver role adds ``  needs approval by: security``),
-followed by one summary line with the decision.
+then the impact preview (``impact:`` summary, one line per changing statement: objects,
+static lock, catalog size), followed by one summary line with the decision.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from sqlgate_client.render import impact as _impact
 
 FORMAT = "text"
 
@@ -58,6 +61,15 @@ def render(result: Mapping[str, Any], sources: Mapping[str, str]) -> str:
     lines: list[str] = []
     for finding in result["findings"]:
         lines.extend(render_finding(finding, sources))
+    impact = list(result.get("impact") or [])
+    if impact:
+        lines.append(f"impact: {_impact.summary(impact)}")
+        for e in impact:
+            lock = e.get("lock") or "no lock on an existing table"
+            lines.append(
+                f"  {_impact.where(e)} {e.get('kind')}: {', '.join(e.get('objects') or []) or '-'}"
+                f"; {lock}; {_impact.size(e)}"
+            )
     decision = str(result["decision"])
     findings = result["findings"]
     counts = ", ".join(

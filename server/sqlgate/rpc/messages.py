@@ -70,4 +70,16 @@ def result_to_proto(result: ReviewResult) -> review_pb2.CheckResponse:
             )
             for s in result.suppressions
         ],
+        impact=[
+            review_pb2.StatementImpact(
+                file=i["file"],
+                line=i["line"],
+                kind=i["kind"],
+                objects=i["objects"],
+                lock=i["lock"] or "",
+                table_rows=-1 if i["table_rows"] is None else i["table_rows"],
+                table_bytes=-1 if i["table_bytes"] is None else i["table_bytes"],
+            )
+            for i in result.impact
+        ],
     )

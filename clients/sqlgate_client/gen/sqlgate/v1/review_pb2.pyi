@@ -221,6 +221,7 @@ class CheckResponse(_message.Message):
     VERDICT_ID_FIELD_NUMBER: _builtins.int
     VERDICT_FIELD_NUMBER: _builtins.int
     SUPPRESSIONS_FIELD_NUMBER: _builtins.int
+    IMPACT_FIELD_NUMBER: _builtins.int
     decision: _common_pb2.Decision.ValueType
     statements: _builtins.int
     """Number of SQL statements reviewed."""
@@ -234,6 +235,12 @@ class CheckResponse(_message.Message):
     def findings(self) -> _containers.RepeatedCompositeFieldContainer[Global___Finding]: ...
     @_builtins.property
     def suppressions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Suppression]: ...
+    @_builtins.property
+    def impact(self) -> _containers.RepeatedCompositeFieldContainer[Global___StatementImpact]:
+        """Per statement that changes something: objects, static lock, catalog size.
+        (30: numbers 8-29 are left to other work in flight on this message.)
+        """
+
     def __init__(
         self,
         *,
@@ -244,14 +251,60 @@ class CheckResponse(_message.Message):
         verdict_id: _builtins.str = ...,
         verdict: _builtins.bytes = ...,
         suppressions: _abc.Iterable[Global___Suppression] | None = ...,
+        impact: _abc.Iterable[Global___StatementImpact] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "findings", b"findings", "policy_digest", b"policy_digest", "statements", b"statements", "suppressions", b"suppressions", "verdict", b"verdict", "verdict_id", b"verdict_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "findings", b"findings", "impact", b"impact", "policy_digest", b"policy_digest", "statements", b"statements", "suppressions", b"suppressions", "verdict", b"verdict", "verdict_id", b"verdict_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CheckResponse: _TypeAlias = CheckResponse  # noqa: Y015
+
+@_typing.final
+class StatementImpact(_message.Message):
+    """What one statement changes, for a reviewer (sqlgate/impact.py)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILE_FIELD_NUMBER: _builtins.int
+    LINE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    OBJECTS_FIELD_NUMBER: _builtins.int
+    LOCK_FIELD_NUMBER: _builtins.int
+    TABLE_ROWS_FIELD_NUMBER: _builtins.int
+    TABLE_BYTES_FIELD_NUMBER: _builtins.int
+    file: _builtins.str
+    line: _builtins.int
+    kind: _builtins.str
+    """Statement kind of the contract (add_column, create_index, ...)."""
+    lock: _builtins.str
+    """PostgreSQL lock mode taken on an existing table (static); empty: none or unknown."""
+    table_rows: _builtins.int
+    """Catalog estimates of the table's size; -1: unknown (no catalog, new table)."""
+    table_bytes: _builtins.int
+    @_builtins.property
+    def objects(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """"table orders", "column orders.total", "index orders_total", ..."""
+
+    def __init__(
+        self,
+        *,
+        file: _builtins.str = ...,
+        line: _builtins.int = ...,
+        kind: _builtins.str = ...,
+        objects: _abc.Iterable[_builtins.str] | None = ...,
+        lock: _builtins.str = ...,
+        table_rows: _builtins.int = ...,
+        table_bytes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "kind", b"kind", "line", b"line", "lock", b"lock", "objects", b"objects", "table_bytes", b"table_bytes", "table_rows", b"table_rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatementImpact: _TypeAlias = StatementImpact  # noqa: Y015
 
 @_typing.final
 class GetVerdictRequest(_message.Message):
