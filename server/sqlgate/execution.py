@@ -317,6 +317,7 @@ class Execution:
                 environment=environment,
                 target=target,
                 runner=principal.id,
+                binding=info.binding.to_json(),
                 ttl_s=self.ttl_s,
                 now=now,
             )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from sqlgate_client.rollback import down_file_for
 
+from sqlgate.binding import build_binding
 from sqlgate.catalog.load import validate_catalog
 from sqlgate.catalog_facts import catalog_facts
 from sqlgate.errors import (
@@ -104,6 +105,8 @@ class ReviewResult:
     suppressions: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     # Per changing statement: objects, static lock, catalog size (sqlgate.impact).
     impact: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    # What the verdict binds besides digests (sqlgate_client.trust.binding), JSON form.
+    binding: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The public result dict; later keys (verdict_id, ...) are appended here."""
@@ -224,6 +227,7 @@ class PreparedInput:
     policy_input: dict[str, Any]
     statement_count: int
     files: list[tuple[str, str]]
+    binding: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def prepare_input(
@@ -285,10 +289,18 @@ def prepare_input(
         request, files=files, statements=statements, facts=derived.to_json(), catalog=catalog
     )
     policy_input["suppressions"] = suppressions
+    binding = build_binding(
+        [(m.path, m.content) for m in request.migrations],
+        dialect=cast(Literal["postgres", "mysql"], request.dialect),
+        variables=dict(request.variables),
+        server_version=request.server_version,
+        target_identity=catalogs.identity(request.target) if catalogs is not None else None,
+    )
     return PreparedInput(
         policy_input=policy_input,
         statement_count=parsed.statement_count,
         files=[(f.path, f.sha256) for f in parsed.files],
+        binding=binding.to_json(),
     )
 
 
@@ -320,4 +332,5 @@ def review(
         files=digests,
         suppressions=suppressions,
         impact=impact_of(policy_input["statements"]),
+        binding=prepared.binding,
     )

@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlgate_client.trust.verdict import VerdictInfo
+
 from sqlgate import faults
 from sqlgate.app import App
 from sqlgate.audit.log import AuditedUnit
@@ -38,6 +40,8 @@ class VerdictDraft:
     author: str
     approvals: Sequence[Mapping[str, Any]]
     expires_at: datetime
+    # sqlgate_client.trust.binding in JSON form: order, dialect, spans, expansion, identity.
+    binding: Mapping[str, Any]
     supersedes: str | None = None
 
 
@@ -117,6 +121,7 @@ def _issue_in(
         expires_at=draft.expires_at,
         audit_sequence=event.sequence,
         supersedes=draft.supersedes,
+        binding=draft.binding,
     )
     envelope = sign_verdict(statement, app.keyset.signer("verdict"))
     record = VerdictRecord(
@@ -138,9 +143,18 @@ def _issue_in(
     return record
 
 
-def findings_of(app: App, record: VerdictRecord) -> list[dict[str, Any]]:
-    """The findings a stored verdict was signed over (checked against our own keys)."""
+def _signed(app: App, record: VerdictRecord) -> VerdictInfo:
     info = verify_verdict(record.envelope, app.keyset.public_keyset(), now=record.created_at)
     if info.verdict_id != record.verdict_id:
         raise SignatureError(f"stored verdict {record.verdict_id} holds {info.verdict_id}")
-    return [dict(f) for f in info.findings]
+    return info
+
+
+def findings_of(app: App, record: VerdictRecord) -> list[dict[str, Any]]:
+    """The findings a stored verdict was signed over (checked against our own keys)."""
+    return [dict(f) for f in _signed(app, record).findings]
+
+
+def binding_of(app: App, record: VerdictRecord) -> dict[str, Any]:
+    """The binding a stored verdict was signed over (an approval re-issues it unchanged)."""
+    return _signed(app, record).binding.to_json()

@@ -16,6 +16,7 @@ from typing import Any
 
 import pyseto
 import pytest
+from bindings import binding_for
 from pyseto import Key
 from sqlgate.audit.log import AuditLog
 from sqlgate.audit.verify import verify_chain
@@ -80,6 +81,7 @@ class Harness:
             verdict_id=verdict_id,
             decision=decision,
             digests=digests,
+            binding=binding_for(digests),
             findings=[],
             environment=environment,
             target=target,

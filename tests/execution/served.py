@@ -18,6 +18,7 @@ from typing import Any
 
 import grpc
 import psycopg
+from bindings import binding_for
 from psycopg import sql
 from serving import address_of, pg_store_url, serving
 from sqlgate.app import App
@@ -72,6 +73,7 @@ class Served:
             verdict_id=verdict_id,
             decision=decision,
             digests=DIGESTS,
+            binding=binding_for(DIGESTS),
             findings=[],
             environment=environment,
             target=target,

@@ -14,6 +14,7 @@ from typing import Any
 
 import grpc
 import pytest
+from bindings import binding_for
 from sqlgate.trust.verdict import sha256_hex
 from sqlgate_client.gen.sqlgate.v1 import execution_pb2
 from sqlgate_client.trust.tokens import verify_token
@@ -151,6 +152,7 @@ def _claims(verdict_id: str, drop: str) -> dict[str, Any]:
         "iat": "2030-01-01T12:00:00Z",
         "nbf": "2030-01-01T12:00:00Z",
         "exp": "2030-01-01T12:05:00Z",
+        "binding": binding_for(DIGESTS),
     }
     del claims[drop]
     return claims

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
+from bindings import binding_for
 from serving import SQLGATE, free_port, wait_serving
 from sqlgate.audit.verify import verify_chain
 from sqlgate.auth.identities import hash_token
@@ -112,6 +113,7 @@ def _put_allowed_verdict(url: str, keys_dir: Path) -> str:
         verdict_id=verdict_id,
         decision="allow",
         digests=DIGESTS,
+        binding=binding_for(DIGESTS),
         findings=[],
         environment=ENV,
         target=TARGET,

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from bindings import binding_for
 from sqlgate.errors import ExecutionRefused
 from sqlgate.trust.keys import Keyset
 from sqlgate.trust.verdict import sha256_hex
@@ -190,6 +191,7 @@ def _claims(**overrides: Any) -> dict[str, Any]:
         "iat": "2030-01-01T12:00:00Z",
         "nbf": "2030-01-01T12:00:00Z",
         "exp": "2030-01-01T12:05:00Z",
+        "binding": binding_for(DIGESTS),
     }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}

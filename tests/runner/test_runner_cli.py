@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from bindings import binding_for, binding_of_files
 from runner_db import Db
 from sqlgate.trust.keys import Keyset
 from sqlgate.trust.tokens import issue_token
@@ -38,6 +39,7 @@ class Setup:
             "target": "main-db",
             "runner": "deploy-1",
         }
+        args.setdefault("binding", _binding(digests))
         args.update(over)
         signer = over.pop("signer", None) or self.keys.signer("token")
         args.pop("signer", None)
@@ -76,6 +78,14 @@ class Setup:
 def setup(db: Db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Setup:
     monkeypatch.chdir(db.tmp)
     return Setup(db, tmp_path)
+
+
+def _binding(digests: dict[str, str]) -> dict[str, object]:
+    """What a review of these files binds when they are on disk as hashed, else digests only."""
+    files = {p: Path(p).read_bytes() for p in sorted(digests) if Path(p).exists()}
+    if set(files) == set(digests) and all(_digest(p) == digests[p] for p in files):
+        return binding_of_files(files)
+    return binding_for(digests)
 
 
 def _digest(path: str) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import cast
 
 import pytest
+from bindings import binding_for
 from sqlgate.cli import keys as keys_cli
 from sqlgate.cli import verdict as verdict_cli
 from sqlgate.errors import SqlgateError
@@ -66,6 +67,7 @@ def test_verdict_verify(
         verdict_id="vd_cli",
         decision="allow",
         digests={"m/001.sql": sha256_hex(Path("m/001.sql").read_bytes())},
+        binding=binding_for({"m/001.sql": sha256_hex(Path("m/001.sql").read_bytes())}),
         findings=[],
         environment="staging",
         target="db",

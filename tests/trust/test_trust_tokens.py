@@ -11,6 +11,7 @@ from typing import Any
 
 import pyseto
 import pytest
+from bindings import binding_for
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pyseto import Key
 from sqlgate import errors
@@ -25,7 +26,13 @@ CONTEXT = {"environment": "production", "target": "main-db", "runner": "runner-1
 
 
 def _issue(keyset: Keyset, digests: dict[str, str], now: datetime, **kw: Any) -> str:
-    args: dict[str, Any] = {"verdict_id": "vd_01", "digests": digests, **CONTEXT, "now": now}
+    args: dict[str, Any] = {
+        "verdict_id": "vd_01",
+        "digests": digests,
+        "binding": binding_for(digests),
+        **CONTEXT,
+        "now": now,
+    }
     args.update(kw)
     return issue_token(keyset.signer("token"), **args).token
 
@@ -56,6 +63,7 @@ def _craft(
         "iat": now.isoformat(),
         "nbf": now.isoformat(),
         "exp": (now + timedelta(minutes=5)).isoformat(),
+        "binding": binding_for(digests),
     }
     body.update(claims)
     for name in drop:
@@ -72,7 +80,12 @@ def _craft(
 
 def test_roundtrip(keyset: Keyset, digests: dict[str, str], now: datetime) -> None:
     issued = issue_token(
-        keyset.signer("token"), verdict_id="vd_01", digests=digests, **CONTEXT, now=now
+        keyset.signer("token"),
+        verdict_id="vd_01",
+        digests=digests,
+        binding=binding_for(digests),
+        **CONTEXT,
+        now=now,
     )
     assert issued.token.startswith("v4.public.")
     assert len(issued.jti) == 32 and issued.exp == now + timedelta(seconds=300)
@@ -84,8 +97,13 @@ def test_roundtrip(keyset: Keyset, digests: dict[str, str], now: datetime) -> No
 
 
 def test_each_token_has_a_fresh_jti(keyset: Keyset, digests: dict[str, str], now: datetime) -> None:
-    a = issue_token(keyset.signer("token"), verdict_id="v", digests=digests, **CONTEXT, now=now)
-    b = issue_token(keyset.signer("token"), verdict_id="v", digests=digests, **CONTEXT, now=now)
+    b4 = binding_for(digests)
+    a = issue_token(
+        keyset.signer("token"), verdict_id="v", digests=digests, binding=b4, **CONTEXT, now=now
+    )
+    b = issue_token(
+        keyset.signer("token"), verdict_id="v", digests=digests, binding=b4, **CONTEXT, now=now
+    )
     assert a.jti != b.jti
 
 
@@ -232,7 +250,14 @@ def test_revoked_kid_after_rotation(keyset: Keyset, digests: dict[str, str], now
 
 def test_kid_of_wrong_purpose(keyset: Keyset, digests: dict[str, str], now: datetime) -> None:
     with pytest.raises(errors.KeyError_, match="tokens need a token key"):
-        issue_token(keyset.signer("verdict"), verdict_id="v", digests=digests, **CONTEXT, now=now)
+        issue_token(
+            keyset.signer("verdict"),
+            verdict_id="v",
+            digests=digests,
+            binding=binding_for(digests),
+            **CONTEXT,
+            now=now,
+        )
     token = _craft(keyset.signer("verdict"), digests, now)
     with pytest.raises(errors.KeyError_, match="not a token key"):
         _verify(token, keyset, digests, now)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from bindings import binding_for
 from sqlgate import errors
 from sqlgate.trust.dsse import sign_envelope
 from sqlgate.trust.keys import Keyset
@@ -32,6 +33,7 @@ def _statement(digests: dict[str, str], now: datetime, **overrides: Any) -> dict
         "issued_at": now,
         "expires_at": now + timedelta(hours=24),
         "audit_sequence": 7,
+        "binding": binding_for(digests),
     }
     fields.update(overrides)
     return build_statement(**fields)

@@ -9,6 +9,12 @@ if one fails, any index it left INVALID (a failed ``CREATE INDEX CONCURRENTLY`` 
 after and dropped with ``DROP INDEX CONCURRENTLY IF EXISTS``. Batched backfills run
 chunk by chunk, each chunk and its recorded position in one short transaction; a
 SIGINT/SIGTERM lets the current chunk (or statement) finish, then stops cleanly.
+
+Each reviewed statement is sent alone through the extended protocol (``execute``
+below): one Parse message cannot carry two statements, so text that PostgreSQL would
+lex differently from the reviewer can at worst fail, never become a second statement.
+After each statement the session's lexer settings are read back (``session.check``);
+a statement that changed one stops the run (its transaction rolled back).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import FrameType
@@ -24,8 +31,15 @@ from typing import Literal, Protocol, TextIO
 import psycopg
 from psycopg import sql
 
+from sqlgate_client.runner import session
 from sqlgate_client.runner.batch import rewrite
-from sqlgate_client.runner.errors import Interrupted, RunnerError, SqlFailed, UnsupportedSql
+from sqlgate_client.runner.errors import (
+    Interrupted,
+    RunnerError,
+    SessionSettingsRefused,
+    SqlFailed,
+    UnsupportedSql,
+)
 from sqlgate_client.runner.history import History, HistoryRow
 from sqlgate_client.runner.migrations import Migration, Step, Timeouts
 from sqlgate_client.sqlsplit import Statement
@@ -128,6 +142,15 @@ def _invalid_indexes(conn: Connection) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
+def execute(conn: Connection, statement: Statement) -> psycopg.Cursor[tuple[object, ...]]:
+    """One statement, alone, through the extended protocol (Parse/Bind/Execute).
+
+    ``binary=True`` is what makes psycopg use the extended protocol for a query without
+    parameters (the simple protocol would accept ``a; b`` as two statements).
+    """
+    return conn.execute(statement.text.encode(), binary=True)
+
+
 def _ms(start: float) -> float:
     return round((time.monotonic() - start) * 1000.0, 3)
 
@@ -152,6 +175,7 @@ class Applier:
         stop: StopFlag | None = None,
         out: TextIO | None = None,
         observer: Observer | None = None,
+        settings: Mapping[str, str] | None = None,
     ) -> None:
         if not conn.autocommit:
             raise ValueError("the runner's connection must be in autocommit mode")
@@ -163,6 +187,12 @@ class Applier:
         self.stop = stop or StopFlag()
         self.out = out or sys.stderr
         self.observer = observer
+        # The pinned lexer settings (session.pin); None: not checked (unit tests only).
+        self.settings = dict(settings) if settings is not None else None
+
+    def _check_settings(self, m: Migration, s: Statement) -> None:
+        if self.settings is not None:
+            session.check(self.conn, self.settings, f"after {m.path}:{s.line}")
 
     def _say(self, line: str) -> None:
         print(line, file=self.out, flush=True)
@@ -278,12 +308,17 @@ class Applier:
                         self.observer.before_statement(m, s)
                     t0 = time.monotonic()
                     try:
-                        cur = self.conn.execute(s.text.encode())
+                        cur = execute(self.conn, s)
                     except psycopg.Error as exc:
                         r = results[s.index]
                         r.outcome, r.duration_ms, r.error = "failed", _ms(t0), _sql_error(exc)
                         raise
                     r = results[s.index]
+                    try:
+                        self._check_settings(m, s)
+                    except SessionSettingsRefused:
+                        r.outcome, r.duration_ms, r.error = "failed", _ms(t0), "changed settings"
+                        raise
                     r.outcome, r.duration_ms, r.rows, r.error = (
                         "succeeded",
                         _ms(t0),
@@ -294,6 +329,18 @@ class Applier:
                     if self.observer is not None:
                         self.observer.after_statement(m, s, r, in_transaction=True)
                 self.history.progress(m.version, step.statements[-1].index + 1)
+        except SessionSettingsRefused as exc:
+            if self.observer is not None:
+                self.observer.step_ended(m, step, committed=False)
+            for i in ran:
+                results[i].outcome = "aborted"
+                results[i].error = "rolled back"
+            raise _StepFailed(
+                SessionSettingsRefused(
+                    f"{m.path}: {exc}; the transaction was rolled back ({len(ran)} earlier "
+                    "statement(s) in it undone)"
+                )
+            ) from exc
         except psycopg.Error as exc:
             if self.observer is not None:
                 self.observer.step_ended(m, step, committed=False)
@@ -320,10 +367,13 @@ class Applier:
             self.observer.before_statement(m, s)
         t0 = time.monotonic()
         try:
-            cur = self.conn.execute(s.text.encode())
+            cur = execute(self.conn, s)
             r.outcome, r.duration_ms, r.rows, r.error = "succeeded", _ms(t0), cur.rowcount, ""
+            self._check_settings(m, s)
             if self.observer is not None:
                 self.observer.after_statement(m, s, r, in_transaction=False)
+        except SessionSettingsRefused as exc:
+            raise _StepFailed(exc) from exc
         except psycopg.Error as exc:
             r.outcome, r.duration_ms, r.error = "failed", _ms(t0), _sql_error(exc)
             leftovers = sorted(_invalid_indexes(self.conn) - before)
@@ -391,6 +441,7 @@ class Applier:
                         break
                     cur = self.conn.execute(chunked.chunk(last, upper))
                     rows = max(cur.rowcount, 0)
+                    self._check_settings(m, s)
                     self.history.batch_progress(m.version, s.index, upper, rows)
                 last = upper
                 total_rows += rows
@@ -424,7 +475,7 @@ class Applier:
                     f"{_sql_error(exc)} (committed chunks stay; rerun resumes)"
                 )
             ) from exc
-        except UnsupportedSql as exc:
+        except (UnsupportedSql, SessionSettingsRefused) as exc:
             raise _StepFailed(exc) from exc
         r.outcome, r.rows, r.duration_ms, r.error = "succeeded", total_rows, _ms(t_start), ""
         if self.observer is not None:

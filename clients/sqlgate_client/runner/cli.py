@@ -7,9 +7,15 @@ Order of a run, each step refusing with its own exit code before anything execut
 3. get the token (``--token``, or ``--verdict`` -> IssueExecutionToken) and verify it
    offline against the pinned keys: signature (10), expiry (11), environment, target,
    runner and verdict (12), the digest of every file (13);
-4. connect, take the advisory run lock (19), check the history table: bytes of an
-   applied migration changed (15); plan the statements, refusing what the runner does
-   not run (18);
+   then check the run against the verdict's binding the token carries (24): dialect
+   PostgreSQL, the files in the reviewed order, each file expanded with ``--var``
+   values hashing to the reviewed expansion, the runner's split cutting exactly the
+   reviewed statement spans (those spans are what runs);
+4. connect; pin the session settings the review assumed and read them back (23);
+   prove the database is the bound target when the verdict binds its identity (25)
+   and runs the assumed server version (24); take the advisory run lock (19), check
+   the history table: bytes of an applied migration changed (15); plan the
+   statements, refusing what the runner does not run (18);
 5. RedeemToken (14: replayed or revoked) — only now is anything executed;
 6. apply (20: SQL failed, 21: interrupted), record history, ReportExecution (spooled
    to the state dir when the server cannot be reached).
@@ -18,7 +24,8 @@ Paths are digested under the name ``sqlgate check`` submits them with (relative 
 the working directory, forward slashes): run the runner from the same directory.
 
     sqlgate-runner apply --server ADDR --dsn DSN --env E --target T
-                         [--token TOKEN | --verdict ID] [--keys FILE] PATH...
+                         [--token TOKEN | --verdict ID] [--keys FILE]
+                         [--var NAME=VALUE ...] PATH...
 
 The API token comes from SQLGATE_TOKEN (sent as ``authorization: Bearer``), the
 runner identity from ``--runner-id`` or SQLGATE_RUNNER_ID. TLS to the server:
@@ -32,7 +39,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -40,16 +47,25 @@ import psycopg
 
 from sqlgate_client.check import display_path
 from sqlgate_client.ordering import collect
+from sqlgate_client.runner import session
 from sqlgate_client.runner.apply import Applier, RunResult, StopFlag
 from sqlgate_client.runner.errors import (
     EXIT_CODE_TABLE,
+    BindingMismatch,
     ContextMismatch,
     DatabaseUnavailable,
     RunnerError,
     UsageError,
 )
 from sqlgate_client.runner.history import History
-from sqlgate_client.runner.migrations import Migration, Timeouts, check_duration, load, plan
+from sqlgate_client.runner.migrations import (
+    Migration,
+    Timeouts,
+    bind,
+    check_duration,
+    load,
+    plan,
+)
 from sqlgate_client.runner.remote import Remote
 from sqlgate_client.runner.report import (
     Spool,
@@ -60,6 +76,7 @@ from sqlgate_client.runner.report import (
 )
 from sqlgate_client.runner.trust import check_token, load_keyset
 from sqlgate_client.tls import TlsOptionError, add_tls_arguments, tls_from_args
+from sqlgate_client.trust.binding import Binding
 
 
 class _Parser(argparse.ArgumentParser):
@@ -99,6 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--statement-timeout", default="15min")
     add_tls_arguments(a, ca_aliases=("--ca-cert",))
     a.add_argument("--rpc-timeout", type=float, default=30.0, help="seconds per server call")
+    a.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="template placeholder value, exactly as given to `sqlgate check` (repeatable)",
+    )
     a.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     _rehearse_parser(sub)
     return parser
@@ -181,7 +205,38 @@ def _read_migrations(paths: Sequence[Path], timeouts: Timeouts) -> list[Migratio
     files = collect(list(paths))
     if not files:
         raise UsageError("no migration files found")
-    return [load(display_path(f), timeouts, server_version=None) for f in files]
+    return [load(display_path(f), timeouts, server_version=None, split_now=False) for f in files]
+
+
+def _variables(pairs: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--var {pair!r}: expected NAME=VALUE")
+        if name in out:
+            raise UsageError(f"--var {name} given twice")
+        out[name] = value
+    return out
+
+
+def check_binding(
+    binding: Binding, migrations: Sequence[Migration], variables: Mapping[str, str]
+) -> None:
+    """The run is what the verdict binds (BindingMismatch otherwise); see module docstring."""
+    if binding.dialect != "postgres":
+        raise BindingMismatch(
+            f"the verdict reviewed this SQL as {binding.dialect!r}; sqlgate-runner executes "
+            "PostgreSQL only"
+        )
+    paths = [m.path for m in migrations]
+    if paths != binding.order:
+        raise BindingMismatch(
+            "the files are not in the order they were reviewed: reviewed "
+            f"{binding.order}, this run would apply {paths}"
+        )
+    for m in migrations:
+        bind(m, binding.file(m.path), variables)
 
 
 def _summary(result: RunResult, out: TextIO) -> None:
@@ -205,6 +260,7 @@ def run_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         tls = tls_from_args(args)
     except TlsOptionError as exc:
         raise UsageError(str(exc)) from exc
+    variables = _variables(args.var)
     state_dir: Path = args.state_dir
     spool = Spool(state_dir / "spool")
     with Remote(
@@ -237,12 +293,16 @@ def run_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise ContextMismatch(
                 f"token is for verdict {claims.verdict_id}, not the requested {args.verdict}"
             )
+        check_binding(claims.binding, migrations, variables)
 
         try:
             conn = psycopg.connect(args.dsn, autocommit=True, prepare_threshold=None)
         except psycopg.Error as exc:
             raise DatabaseUnavailable(f"cannot connect to the target database: {exc}") from exc
         with conn:
+            session.pin(conn, claims.binding.settings)
+            session.prove_target(conn, claims.binding.target_identity)
+            session.check_server_version(conn, claims.binding)
             history = History(conn, args.history_table)
             history.lock()
             try:
@@ -250,7 +310,14 @@ def run_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 for m in migrations:
                     m.steps = plan(m, server_version=version)
                 stop = StopFlag()
-                applier = Applier(conn, history, runner_id=args.runner_id, stop=stop, out=err)
+                applier = Applier(
+                    conn,
+                    history,
+                    runner_id=args.runner_id,
+                    stop=stop,
+                    out=err,
+                    settings=claims.binding.settings,
+                )
                 rows = applier.validate(migrations)
                 if all(r is not None and r.success for r in rows.values()):
                     print("nothing to apply: every migration is already applied", file=out)

@@ -25,7 +25,14 @@ branches on; the table is repeated in ``sqlgate-runner --help``.
     ├── DatabaseUnavailable ... 22 the target database cannot be reached
     ├── RehearsalFailed ....... 23 rehearse: reconciliation differed, rollback left a
     │                              schema difference, or a required rollback is missing
-    └── ScratchFailed ......... 24 rehearse: the scratch database could not be built
+    ├── ScratchFailed ......... 24 rehearse: the scratch database could not be built
+    ├── SessionSettingsRefused  25 the lexer settings the review assumed cannot be pinned
+    │                              on the session, or a statement changed them
+    ├── BindingMismatch ....... 26 the run is not what the verdict binds: another dialect,
+    │                              order, template expansion (--var), statement split or
+    │                              server version; or a token without a binding
+    └── WrongDatabase ......... 27 the connected database is not the target the verdict
+                                   was reviewed for (system identifier / database name)
 """
 
 from __future__ import annotations
@@ -120,7 +127,12 @@ EXIT_CODE_TABLE = """exit codes:
   23 rehearse: a reconciliation check differed, the rollback left a schema
      difference, or a required rollback is missing
   24 rehearse: the scratch database could not be built (pg_dump/psql version, dump,
-     restore)"""
+     restore)
+  25 the session settings the review assumed (standard_conforming_strings, ...) cannot
+     be pinned, or a statement changed them (the transaction was rolled back)
+  26 the run is not what the verdict binds: dialect, file order, template expansion
+     (--var values), statement boundaries or server version differ, or no binding
+  27 the connected database is not the target the verdict was reviewed for"""
 
 
 class RehearsalFailed(RunnerError):
@@ -135,3 +147,15 @@ class ScratchFailed(RunnerError):
     major version than the target, the dump or the restore failed."""
 
     exit_code = 24
+
+
+class SessionSettingsRefused(RunnerError):
+    exit_code = 25
+
+
+class BindingMismatch(RunnerError):
+    exit_code = 26
+
+
+class WrongDatabase(RunnerError):
+    exit_code = 27

@@ -9,6 +9,11 @@ alone. Explicit transaction control is handled one way only: a file that is exac
 it itself); any other BEGIN/COMMIT/ROLLBACK/SAVEPOINT is refused, because the
 runner's all-or-nothing and history guarantees would no longer hold.
 
+What runs is what the verdict binds (``bind``): the file's bytes expanded with the
+template values the runner is given must hash to the reviewed expansion, and the
+runner's own split of them must cut exactly the statement spans the reviewer cut; the
+statements executed are those spans. Any difference refuses the run (BindingMismatch).
+
 A ``<file>.yaml`` sidecar may set ``lock_timeout`` / ``statement_timeout`` for its file.
 The execution token binds the SQL bytes only, not the sidecar, so a sidecar may only
 *tighten* the runner's limits (``--lock-timeout`` / ``--statement-timeout``); a looser
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -26,8 +32,10 @@ from typing import Literal
 import yaml
 
 from sqlgate_client.runner.batch import rewrite
-from sqlgate_client.runner.errors import UnsupportedSql, UsageError
+from sqlgate_client.runner.errors import BindingMismatch, UnsupportedSql, UsageError
 from sqlgate_client.sqlsplit import SplitError, Statement, split
+from sqlgate_client.templates import MissingValue, expand
+from sqlgate_client.trust.binding import FileBinding, byte_spans, expanded_digest
 
 _FLYWAY = re.compile(r"^V(\d+(?:[._]\d+)*)__.+\.sql$", re.IGNORECASE)
 _GOLANG_MIGRATE = re.compile(r"^(\d+)_.+\.up\.sql$", re.IGNORECASE)
@@ -127,11 +135,15 @@ def _not_weaker(sidecar: Path, key: str, value: str, default: str, flag: str) ->
         )
 
 
-def load(path: str, defaults: Timeouts, *, server_version: int | None) -> Migration:
+def load(
+    path: str, defaults: Timeouts, *, server_version: int | None, split_now: bool = True
+) -> Migration:
     """Read ``path`` once, hash it and split it; plan its steps if the server is known.
 
     The CLI reads and hashes before it connects (to check the token first) and plans
     once it knows the server version; ``server_version=None`` leaves ``steps`` empty.
+    ``split_now=False`` leaves the split to ``bind`` (the CLI: a template is split only
+    once expanded with the reviewed values).
     """
     p = Path(path)
     try:
@@ -141,10 +153,12 @@ def load(path: str, defaults: Timeouts, *, server_version: int | None) -> Migrat
     text = data.decode("utf-8-sig", errors="strict") if _is_utf8(data) else None
     if text is None:
         raise UsageError(f"{path}: not valid UTF-8")
-    try:
-        statements = split(text)
-    except SplitError as exc:
-        raise UnsupportedSql(f"{path}: cannot split safely: {exc}") from exc
+    statements: list[Statement] = []
+    if split_now:
+        try:
+            statements = split(text)
+        except SplitError as exc:
+            raise UnsupportedSql(f"{path}: cannot split safely: {exc}") from exc
     migration = Migration(
         path=path,
         data=data,
@@ -156,6 +170,50 @@ def load(path: str, defaults: Timeouts, *, server_version: int | None) -> Migrat
     if server_version is not None:
         migration.steps = plan(migration, server_version=server_version)
     return migration
+
+
+def bind(m: Migration, bound: FileBinding, variables: Mapping[str, str]) -> None:
+    """Make ``m.statements`` exactly the reviewed statements, or raise BindingMismatch.
+
+    The text is the file expanded with ``variables``; its digest must be the reviewed
+    expansion's, and the runner's split of it must give the reviewer's byte spans.
+    """
+    if bound.path != m.path or bound.sha256 != m.sha256:
+        raise BindingMismatch(f"{m.path}: the verdict binds other bytes for this path")
+    text = m.data.decode("utf-8-sig")
+    try:
+        expanded = expand(text, variables)
+    except MissingValue as exc:
+        raise BindingMismatch(
+            f"{m.path}:{exc.line}: template placeholder {exc.placeholder!r} has no value; "
+            f"pass the value it was reviewed with (--var {exc.name}=...)"
+        ) from None
+    if expanded_digest(expanded) != bound.expanded_sha256:
+        raise BindingMismatch(
+            f"{m.path}: the file expanded with these template values is not the reviewed "
+            "expansion (sha256 differs): pass exactly the --var values the check used"
+        )
+    try:
+        statements = split(expanded)
+    except SplitError as exc:
+        raise UnsupportedSql(f"{m.path}: cannot split safely: {exc}") from exc
+    spans = byte_spans(expanded, [(s.tokens[0].start, s.tokens[-1].end) for s in statements])
+    if tuple(spans) != bound.spans:
+        first = next(
+            (i for i, (a, b) in enumerate(zip(spans, bound.spans, strict=False)) if a != b),
+            min(len(spans), len(bound.spans)),
+        )
+        raise BindingMismatch(
+            f"{m.path}: the runner's split ({len(spans)} statements) disagrees with the "
+            f"reviewed statement boundaries ({len(bound.spans)} statements) at statement "
+            f"{first + 1}: refusing rather than executing what was not reviewed"
+        )
+    encoded = expanded.encode("utf-8")
+    for stmt, (start, end) in zip(statements, bound.spans, strict=True):
+        if encoded[start:end] != stmt.text.encode("utf-8"):  # pragma: no cover - spans equal
+            raise BindingMismatch(f"{m.path}:{stmt.line}: statement text is not its span")
+    m.statements = statements
+    m.steps = []
 
 
 def _is_utf8(data: bytes) -> bool:

@@ -1,7 +1,9 @@
 """Offline verification of execution tokens (PASETO v4.public).
 
 A token is bound twice to what the runner is about to do: its claims name the
-environment, target, runner and file digests, and the same context, recomputed by the
+environment, target, runner and file digests (plus the verdict's *binding*: order,
+dialect, template expansion, statement spans, settings, target identity — see
+``sqlgate_client.trust.binding``), and the same context, recomputed by the
 runner, is the token's *implicit assertion* — signed but not transmitted, so a token
 presented for another context does not even verify. Every required claim is checked
 here, by our code (pyseto only checks the signature): presence, type, window, audience.
@@ -24,6 +26,7 @@ from pyseto import Key, KeyInterface
 from pyseto.exceptions import PysetoError
 
 from sqlgate_client.errors import ClaimError, SignatureError, TokenExpired
+from sqlgate_client.trust.binding import Binding, parse_binding
 from sqlgate_client.trust.keyset import PublicKeyset
 from sqlgate_client.trust.strictjson import dumps_canonical, loads_strict
 from sqlgate_client.trust.verdict import parse_time
@@ -46,6 +49,7 @@ CLAIMS: Final = frozenset(
         "iat",
         "nbf",
         "exp",
+        "binding",
     }
 )
 _JTI = re.compile(r"[0-9a-f]{32}")
@@ -80,6 +84,8 @@ class TokenClaims:
     not_before: datetime
     expires_at: datetime
     key_id: str
+    # The verdict's binding, copied into the token (sqlgate_client.trust.binding).
+    binding: Binding
 
 
 def _footer_kid(token: str) -> str:
@@ -221,6 +227,9 @@ def verify_token(
         or not all(isinstance(v, str) and _SHA256.fullmatch(v) for v in token_digests.values())
     ):
         raise ClaimError("token claim 'digests' must map paths to sha256 hex digests")
+    binding = parse_binding(claims["binding"])
+    if {f.path: f.sha256 for f in binding.files} != token_digests:
+        raise ClaimError("token claim 'binding' does not cover exactly the token's digests")
     for name, value in expected.items():
         if claims[name] != value:
             raise ClaimError(f"token claim {name!r} is {claims[name]!r}, expected {value!r}")
@@ -257,4 +266,5 @@ def verify_token(
         not_before=nbf,
         expires_at=exp,
         key_id=kid,
+        binding=binding,
     )

@@ -3,7 +3,10 @@
 The statement's subjects bind the verdict to the exact bytes reviewed (sha256 of each
 migration file as submitted), so a verifier that has the files re-hashes them: one
 changed byte, CRLF instead of LF or an added BOM is a different file, and a file
-missing from, or added to, the set is refused too.
+missing from, or added to, the set is refused too. The predicate's ``binding``
+(``sqlgate_client.trust.binding``) says how those bytes become statements: order,
+dialect, template expansion, statement spans, lexer settings, target identity. A
+verdict without one is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sqlgate_client.errors import ClaimError, DigestMismatch, TokenExpired
+from sqlgate_client.trust.binding import Binding, parse_binding
 from sqlgate_client.trust.dsse import INTOTO_PAYLOAD_TYPE, verify_envelope
 from sqlgate_client.trust.keyset import PublicKeyset
 from sqlgate_client.trust.strictjson import loads_strict
@@ -38,6 +42,7 @@ PREDICATE_FIELDS: Final = frozenset(
         "expires_at",
         "audit_sequence",
         "supersedes",
+        "binding",
     }
 )
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -87,6 +92,7 @@ class VerdictInfo:
     audit_sequence: int | None
     supersedes: str | None
     statement: Mapping[str, Any]
+    binding: Binding
 
 
 def _str(predicate: Mapping[str, Any], name: str, *, optional: bool = False) -> Any:
@@ -143,6 +149,10 @@ def parse_statement(statement: Any) -> VerdictInfo:
     sequence = predicate["audit_sequence"]
     if sequence is not None and (type(sequence) is not int or sequence < 0):
         raise ClaimError("verdict predicate.audit_sequence must be a non-negative integer")
+    binding = parse_binding(predicate["binding"])
+    bound = {f.path: f.sha256 for f in binding.files}
+    if bound != digests:
+        raise ClaimError("verdict binding files are not the verdict's subjects")
     issued_at = parse_time(predicate["issued_at"], "verdict issued_at")
     expires_at = parse_time(predicate["expires_at"], "verdict expires_at")
     if expires_at <= issued_at:
@@ -163,6 +173,7 @@ def parse_statement(statement: Any) -> VerdictInfo:
         audit_sequence=sequence,
         supersedes=_str(predicate, "supersedes", optional=True),
         statement=statement,
+        binding=binding,
     )
 
 

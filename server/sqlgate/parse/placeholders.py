@@ -4,52 +4,33 @@ Templates are expanded from supplied values before anything is lexed: reviewing 
 raw template would review SQL that never runs. A placeholder without a value is a
 PlaceholderError naming file, line and placeholder (fail closed). Values containing
 newlines shift later line numbers; columns after a placeholder on its line shift by
-the length difference.
+the length difference. The expansion itself is ``sqlgate_client.templates``: the
+runner expands with the same code and checks the digest the verdict binds.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
+from sqlgate_client.templates import MissingValue
+from sqlgate_client.templates import expand as _expand
+from sqlgate_client.templates import names as _names
+
 from sqlgate.errors import PlaceholderError
-
-_PLACEHOLDER = re.compile(
-    r"\$\{(?P<flyway>[^{}\n]*)\}"
-    r"|\{\$(?P<phab>[A-Za-z_][A-Za-z0-9_]*)\}"
-    r"|\{\{-?\s*(?P<go>.*?)\s*-?\}\}",
-    re.DOTALL,
-)
-
-
-def _name(match: re.Match[str]) -> str:
-    if match.group("flyway") is not None:
-        return match.group("flyway").strip()
-    if match.group("phab") is not None:
-        return match.group("phab")
-    return match.group("go").lstrip(".").strip()
 
 
 def expand(text: str, variables: Mapping[str, str] | None, *, path: str) -> str:
     """``text`` with every placeholder replaced by its value; PlaceholderError if missing."""
-    if "{" not in text:
-        return text
-    values = variables or {}
-
-    def replace(match: re.Match[str]) -> str:
-        name = _name(match)
-        if name in values:
-            return values[name]
-        line = text.count("\n", 0, match.start()) + 1
+    try:
+        return _expand(text, variables)
+    except MissingValue as exc:
         raise PlaceholderError(
-            f"line {line}: template placeholder {match.group(0)!r} has no value "
-            f"(supply it as variable {name!r})",
+            f"line {exc.line}: template placeholder {exc.placeholder!r} has no value "
+            f"(supply it as variable {exc.name!r})",
             file=path,
-        )
-
-    return _PLACEHOLDER.sub(replace, text)
+        ) from None
 
 
 def names(text: str) -> set[str]:
     """Every placeholder name in ``text`` (e.g. to ask the user for values)."""
-    return {_name(m) for m in _PLACEHOLDER.finditer(text)}
+    return _names(text)

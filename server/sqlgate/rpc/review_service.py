@@ -33,7 +33,7 @@ from sqlgate.review import review
 from sqlgate.rpc.messages import request_from_proto, result_to_proto
 from sqlgate.rpc.status import abort
 from sqlgate.store.base import ApprovalRecord, VerdictRecord
-from sqlgate.verdicts import VerdictDraft, findings_of, issue, new_verdict_id
+from sqlgate.verdicts import VerdictDraft, binding_of, findings_of, issue, new_verdict_id
 
 _DECISIONS = {
     "allow": common_pb2.DECISION_ALLOW,
@@ -108,6 +108,7 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
                 author=author,
                 approvals=[],
                 expires_at=app.now() + timedelta(seconds=app.config.approvals.verdict_ttl_s),
+                binding=result.binding,
             ),
             kind="check",
             principal=principal.id,
@@ -272,6 +273,7 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
                 approvals=[approval_json(a) for a in approvals],
                 expires_at=expires,
                 supersedes=old.verdict_id,
+                binding=binding_of(app, old),
             ),
             kind="approve",
             principal=principal.id,

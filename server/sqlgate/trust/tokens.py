@@ -3,7 +3,9 @@
 A token is short-lived (at most 15 minutes), single use (its random ``jti`` is what
 the store redeems once) and bound to the verdict, the exact file digests, the
 environment, the target and the runner — both as claims and as the implicit
-assertion the runner recomputes. The footer carries only the key id.
+assertion the runner recomputes — and it carries the verdict's binding (order, dialect,
+expansion digests, statement spans, settings, target identity) as a claim. The
+footer carries only the key id.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import functools
 import secrets
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple, ParamSpec, TypeVar
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 import pyseto
 from pyseto import Key
@@ -50,6 +52,7 @@ def issue_token(
     environment: str,
     target: str,
     runner: str,
+    binding: Mapping[str, Any],
     ttl_s: int = 300,
     now: datetime | None = None,
 ) -> IssuedToken:
@@ -84,6 +87,7 @@ def issue_token(
         "iat": format_time(issued),
         "nbf": format_time(issued),
         "exp": format_time(expires),
+        "binding": dict(binding),
     }
     assertion = implicit_assertion(
         environment=environment, target=target, runner=runner, digests=digests

@@ -45,10 +45,13 @@ def build_statement(
     expires_at: datetime,
     audit_sequence: int | None,
     supersedes: str | None = None,
+    binding: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The in-toto statement for one verdict. ``digests`` maps each path as submitted to
-    the sha256 hex of its exact bytes (see ``sha256_hex``). The result is checked with
-    the same parser verifiers use, so an unverifiable statement is never signed."""
+    the sha256 hex of its exact bytes (see ``sha256_hex``); ``binding`` is
+    ``sqlgate_client.trust.binding`` in JSON form (its files must be the subjects). The
+    result is checked with the same parser verifiers use, so an unverifiable statement
+    is never signed."""
     statement: dict[str, Any] = {
         "_type": STATEMENT_TYPE,
         "subject": [
@@ -69,6 +72,7 @@ def build_statement(
             "expires_at": format_time(expires_at),
             "audit_sequence": audit_sequence,
             "supersedes": supersedes,
+            "binding": dict(binding),
         },
     }
     with server_errors():
