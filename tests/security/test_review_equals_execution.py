@@ -234,13 +234,13 @@ def lax_database(pg_dsn: str) -> Iterator[str]:
         "SET escape_string_warning TO off;\n",
     ],
 )
-def test_a_statement_that_changes_lexing_settings_stops_the_run_23(
+def test_a_statement_that_changes_lexing_settings_stops_the_run_25(
     target: Target, change: str
 ) -> None:
     path = target.write("V1__quote.sql", change + QUOTE_TRICK)
     verdict = target.check(path)
     ran = target.run(path, verdict=verdict)
-    assert ran.returncode == 23, ran.stdout + ran.stderr
+    assert ran.returncode == 25, ran.stdout + ran.stderr
     assert "session settings differ from the reviewed ones" in ran.stderr
     assert target.victim_alive()
 
@@ -297,15 +297,15 @@ def test_template_values_are_bound(target: Target, text: str, a: str, b: str) ->
     verdict = target.check(path, variables=values)
     # raw bytes (no values): refused before anything runs
     raw = target.run(path, verdict=verdict)
-    assert raw.returncode == 24, raw.stdout + raw.stderr
+    assert raw.returncode == 26, raw.stdout + raw.stderr
     assert "has no value" in raw.stderr
     # other values, the DROP standing alone: refused by digest
     other = target.run(path, verdict=verdict, extra=["--var", f"{a}=x", "--var", f"{b}=y"])
-    assert other.returncode == 24, other.stdout + other.stderr
+    assert other.returncode == 26, other.stdout + other.stderr
     assert "not the reviewed expansion" in other.stderr
     # one value missing: refused
     missing = target.run(path, verdict=verdict, extra=["--var", f"{a}={values[a]}"])
-    assert missing.returncode == 24, missing.stdout + missing.stderr
+    assert missing.returncode == 26, missing.stdout + missing.stderr
     assert target.victim_alive()
     # the reviewed values: the reviewed expansion (one SELECT) runs, the victim stays
     same = target.run(
@@ -319,21 +319,21 @@ def test_template_values_are_bound(target: Target, text: str, a: str, b: str) ->
 # --- 3. dialect and server version --------------------------------------------------
 
 
-def test_a_mysql_review_is_not_executed_on_postgres_24(target: Target) -> None:
+def test_a_mysql_review_is_not_executed_on_postgres_26(target: Target) -> None:
     path = target.write("V1__drop.sql", "DROP TABLE victim;\n")
     verdict = target.check(path, dialect=common_pb2.DIALECT_MYSQL)
     ran = target.run(path, verdict=verdict)
-    assert ran.returncode == 24, ran.stdout + ran.stderr
+    assert ran.returncode == 26, ran.stdout + ran.stderr
     assert "reviewed this SQL as 'mysql'" in ran.stderr
     assert target.victim_alive()
 
 
-def test_a_review_for_another_server_version_is_not_executed_24(target: Target) -> None:
+def test_a_review_for_another_server_version_is_not_executed_26(target: Target) -> None:
     path = target.write("V1__t.sql", "CREATE TABLE t1 (id int);\n")
     actual = target.conn.info.server_version // 10000
     verdict = target.check(path, server_version=str(actual - 3))
     ran = target.run(path, verdict=verdict)
-    assert ran.returncode == 24, ran.stdout + ran.stderr
+    assert ran.returncode == 26, ran.stdout + ran.stderr
     assert f"the target runs {actual}" in ran.stderr
     assert target.conn.execute("SELECT to_regclass('t1')").fetchone() == (None,)
     verdict = target.check(path, server_version=str(actual))
@@ -350,12 +350,12 @@ def test_a_review_for_another_server_version_is_not_executed_24(target: Target) 
         ("ALTER TABLE victim RENAME TO victim_old;\n", "CREATE TABLE victim (id int);\n"),
     ],
 )
-def test_files_reviewed_in_another_order_are_refused_24(target: Target, v1: str, v2: str) -> None:
+def test_files_reviewed_in_another_order_are_refused_26(target: Target, v1: str, v2: str) -> None:
     first = target.write("V1__one.sql", v1)
     second = target.write("V2__two.sql", v2)
     verdict = target.check(second, first)  # reviewed V2 then V1
     ran = target.run(first, second, verdict=verdict)
-    assert ran.returncode == 24, ran.stdout + ran.stderr
+    assert ran.returncode == 26, ran.stdout + ran.stderr
     assert "not in the order they were reviewed" in ran.stderr
     assert target.conn.execute("SELECT to_regclass('a')").fetchone() == (None,)
     assert target.victim_alive()

@@ -7,13 +7,13 @@ Order of a run, each step refusing with its own exit code before anything execut
 3. get the token (``--token``, or ``--verdict`` -> IssueExecutionToken) and verify it
    offline against the pinned keys: signature (10), expiry (11), environment, target,
    runner and verdict (12), the digest of every file (13);
-   then check the run against the verdict's binding the token carries (24): dialect
+   then check the run against the verdict's binding the token carries (26): dialect
    PostgreSQL, the files in the reviewed order, each file expanded with ``--var``
    values hashing to the reviewed expansion, the runner's split cutting exactly the
    reviewed statement spans (those spans are what runs);
-4. connect; pin the session settings the review assumed and read them back (23);
-   prove the database is the bound target when the verdict binds its identity (25)
-   and runs the assumed server version (24); take the advisory run lock (19), check
+4. connect; pin the session settings the review assumed and read them back (25);
+   prove the database is the bound target when the verdict binds its identity (27)
+   and runs the assumed server version (26); take the advisory run lock (19), check
    the history table: bytes of an applied migration changed (15); plan the
    statements, refusing what the runner does not run (18);
 5. RedeemToken (14: replayed or revoked) — only now is anything executed;
@@ -151,7 +151,7 @@ def _rehearse_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     r.add_argument("--generate-rows", type=int, default=0, metavar="N", help="rows per empty table")
     r.add_argument("--no-rollback-test", action="store_true", help="skip the rollback test")
     r.add_argument(
-        "--require-rollback", action="store_true", help="a missing rollback fails (exit 23)"
+        "--require-rollback", action="store_true", help="a missing rollback fails (exit 25)"
     )
     r.add_argument("--report", type=Path, help="write the rehearsal as JSON to this file")
     r.add_argument("--runner-id", default=os.environ.get("SQLGATE_RUNNER_ID") or "rehearsal")
@@ -201,11 +201,16 @@ def run_rehearse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _read_migrations(paths: Sequence[Path], timeouts: Timeouts) -> list[Migration]:
+def _read_migrations(
+    paths: Sequence[Path], timeouts: Timeouts, *, split_now: bool = True
+) -> list[Migration]:
+    """Read and hash; ``split_now=False`` (apply) leaves the split to the binding check."""
     files = collect(list(paths))
     if not files:
         raise UsageError("no migration files found")
-    return [load(display_path(f), timeouts, server_version=None, split_now=False) for f in files]
+    return [
+        load(display_path(f), timeouts, server_version=None, split_now=split_now) for f in files
+    ]
 
 
 def _variables(pairs: Sequence[str]) -> dict[str, str]:
@@ -272,7 +277,7 @@ def run_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if spool.pending():
             retry_spooled(remote, spool, err)
 
-        migrations = _read_migrations(args.paths, timeouts)
+        migrations = _read_migrations(args.paths, timeouts, split_now=False)
         digests = {m.path: m.sha256 for m in migrations}
 
         token: str = args.token or ""

@@ -4,12 +4,12 @@ The reviewer lexes with PostgreSQL's defaults (``standard_conforming_strings = o
 ...: ``LEXING_SETTINGS``). A database or role default (``ALTER DATABASE ... SET``), a
 DSN ``options`` or ``PGOPTIONS`` may say otherwise, so the runner sets each of them on
 its session after connecting and reads them back; a value that does not stick is
-refused (SessionSettingsRefused, 23). While applying, ``check`` re-reads them after
+refused (SessionSettingsRefused, 25). While applying, ``check`` re-reads them after
 every statement: a statement that changed one (``SET``, ``SET LOCAL``,
 ``set_config(...)``) stops the run before anything else is lexed under it.
 
 A verdict for a target the server reads through a DSN binds that database's identity
-(system identifier + name); ``prove_target`` refuses any other database (25).
+(system identifier + name); ``prove_target`` refuses any other database (27).
 """
 
 from __future__ import annotations
