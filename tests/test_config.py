@@ -91,3 +91,45 @@ def test_parse_workers_default_to_the_request_thread() -> None:
     assert config_from_mapping({"parse_workers": 4}).parse_workers == 4
     with pytest.raises(ConfigError, match="parse_workers"):
         config_from_mapping({"parse_workers": 0})
+
+
+def test_environment_overrides_the_file_and_flags_override_both(tmp_path: Path) -> None:
+    from sqlgate.config import config_from_mapping, with_env, with_overrides
+
+    base = config_from_mapping(
+        {
+            "listen": "127.0.0.1:50051",
+            "store": "sqlite:///file.db",
+            "keys": "/file/keys",
+            "policies": {"engine": "opa", "opa": {"url": "http://file:8181"}},
+        }
+    )
+    env = {
+        "SQLGATE_STORE": "postgresql://sqlgate@db:5432/sqlgate",
+        "SQLGATE_KEYS_DIR": "/var/run/secrets/sqlgate-keys",
+        "SQLGATE_LISTEN": "0.0.0.0:50051",
+        "SQLGATE_OPA_URL": "http://127.0.0.1:8181",
+        "SQLGATE_METRICS_LISTEN": "0.0.0.0:9464",
+        "SQLGATE_LOG_FORMAT": "json",
+        "SQLGATE_POLICIES": str(tmp_path),
+        "SQLGATE_UNRELATED": "x",
+    }
+    got = with_env(base, env)
+    assert got.store == env["SQLGATE_STORE"]
+    assert got.keys == Path(env["SQLGATE_KEYS_DIR"])
+    assert got.listen == "0.0.0.0:50051"
+    assert got.policies.opa is not None and got.policies.opa.url == "http://127.0.0.1:8181"
+    assert got.policies.engine == "opa"  # the engine choice stays the file's
+    assert (got.metrics_listen, got.log_format) == ("0.0.0.0:9464", "json")
+    assert got.policies.dir == tmp_path
+    assert with_env(base, {}) == base  # nothing set: the file as written
+    assert with_overrides(got, listen="127.0.0.1:7000").listen == "127.0.0.1:7000"
+
+
+def test_environment_overrides_are_validated() -> None:
+    from sqlgate.config import ServerConfig, with_env
+
+    with pytest.raises(ConfigError, match="log_format"):
+        with_env(ServerConfig(), {"SQLGATE_LOG_FORMAT": "xml"})
+    with pytest.raises(ConfigError, match="no policies.opa section"):
+        with_env(ServerConfig(), {"SQLGATE_OPA_URL": "http://127.0.0.1:8181"})

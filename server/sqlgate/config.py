@@ -224,6 +224,14 @@ class ServerConfig:
     token_ttl_s: int = 300  # execution token lifetime; at most 900 (checked at start-up)
     # Named targets whose catalog the server reads itself (sqlgate.targets).
     targets: Mapping[str, TargetConfig] = dataclasses.field(default_factory=dict)
+    # Prometheus /metrics on its own host:port ("" = off; sqlgate.observe.metrics).
+    metrics_listen: str = ""
+    # "text" or "json" (one object per line; sqlgate.observe.logs).
+    log_format: str = "text"
+
+    def __post_init__(self) -> None:
+        if self.log_format not in ("text", "json"):
+            raise ConfigError(f"log_format: expected text or json, got {self.log_format!r}")
 
 
 _T = TypeVar("_T")
@@ -397,13 +405,67 @@ def load_config(path: Path | None = None) -> ServerConfig:
 
 
 def with_overrides(
-    config: ServerConfig, *, listen: str | None = None, policies_dir: Path | None = None
+    config: ServerConfig,
+    *,
+    listen: str | None = None,
+    policies_dir: Path | None = None,
+    metrics_listen: str | None = None,
+    log_format: str | None = None,
 ) -> ServerConfig:
     """Apply command-line overrides on top of a loaded config."""
     if listen is not None:
         config = dataclasses.replace(config, listen=listen)
+    if metrics_listen is not None:
+        config = dataclasses.replace(config, metrics_listen=metrics_listen)
+    if log_format is not None:
+        config = dataclasses.replace(config, log_format=log_format)
     if policies_dir is not None:
         config = dataclasses.replace(
             config, policies=dataclasses.replace(config.policies, dir=policies_dir)
+        )
+    return config
+
+
+# What operators inject into a container: environment variable -> how it overrides the
+# file. Command-line flags still win over these (``with_overrides`` runs after).
+ENV_OVERRIDES = {
+    "SQLGATE_LISTEN": "listen",
+    "SQLGATE_STORE": "store",
+    "SQLGATE_KEYS_DIR": "keys",
+    "SQLGATE_METRICS_LISTEN": "metrics_listen",
+    "SQLGATE_LOG_FORMAT": "log_format",
+    "SQLGATE_OPA_URL": "policies.opa.url",
+}
+
+
+def with_env(config: ServerConfig, environ: Mapping[str, str] | None = None) -> ServerConfig:
+    """Apply the SQLGATE_* overrides in ``environ`` (default: os.environ) to ``config``.
+
+    SQLGATE_POLICIES is already the default of ``policies.dir``; an explicit
+    ``policies.dir`` in the file wins over it only when the variable is unset, so the
+    variable overrides here too. SQLGATE_OPA_URL needs a ``policies.opa`` section (the
+    engine choice stays in the file).
+    """
+    env = os.environ if environ is None else environ
+    for name, target in ENV_OVERRIDES.items():
+        value = env.get(name)
+        if not value:
+            continue
+        if target == "keys":
+            config = dataclasses.replace(config, keys=Path(value))
+        elif target == "policies.opa.url":
+            if config.policies.opa is None:
+                raise ConfigError(f"{name} is set but the config has no policies.opa section")
+            opa = dataclasses.replace(config.policies.opa, url=value)
+            config = dataclasses.replace(
+                config, policies=dataclasses.replace(config.policies, opa=opa)
+            )
+        else:
+            fields: dict[str, Any] = {target: value}
+            config = dataclasses.replace(config, **fields)
+    policies = env.get(POLICIES_ENV)
+    if policies:
+        config = dataclasses.replace(
+            config, policies=dataclasses.replace(config.policies, dir=Path(policies))
         )
     return config

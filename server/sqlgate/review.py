@@ -29,6 +29,7 @@ from sqlgate.facts import derive
 from sqlgate.impact import impact_of
 from sqlgate.metadata import load_metadata
 from sqlgate.model import Statement
+from sqlgate.observe.metrics import POLICY_EVALUATION, timed
 from sqlgate.parse import Limits, ParseCache, ParsePool, SourceFile, parse_migrations
 from sqlgate.parse.source import decode
 from sqlgate.policy.engine import Engine, PolicyFinding
@@ -318,7 +319,8 @@ def review(
     policy_input, digests = prepared.policy_input, prepared.files
     suppressions: list[dict[str, Any]] = []
     try:
-        outcome = engine.evaluate(policy_input)
+        with timed(POLICY_EVALUATION):
+            outcome = engine.evaluate(policy_input)
     except PolicyError as exc:  # engine failure or timeout: fail closed
         decision, findings = "deny", [_engine_error(exc)]
     else:

@@ -17,6 +17,7 @@ from typing import Any, Final, Protocol
 
 from sqlgate.audit.bound import MAX_DETAILS_BYTES, bound_details
 from sqlgate.audit.chain import checkpoint_payload
+from sqlgate.observe.metrics import AUDIT_APPEND, timed
 from sqlgate.store.base import AuditRecord, CheckpointRecord, Store, StoreUnit
 
 __all__ = ["KINDS", "MAX_DETAILS_BYTES", "AuditLog", "AuditedUnit", "CheckpointSigner"]
@@ -62,9 +63,10 @@ class AuditedUnit:
 
     def record(self, kind: str, principal: str, details: Mapping[str, Any]) -> AuditRecord:
         """Append one event of a known ``kind`` inside the unit's transaction."""
-        record = self.store.append_audit(
-            kind, principal, self._log.bounded(kind, details), self._log.now()
-        )
+        with timed(AUDIT_APPEND):
+            record = self.store.append_audit(
+                kind, principal, self._log.bounded(kind, details), self._log.now()
+            )
         self.appended.append(record)
         return record
 
@@ -92,9 +94,10 @@ class AuditLog:
 
         Details are bounded (``sqlgate.audit.bound``): callers put request fields in them.
         """
-        record = self.store.append_audit(
-            kind, principal, self.bounded(kind, details), self._clock()
-        )
+        with timed(AUDIT_APPEND):
+            record = self.store.append_audit(
+                kind, principal, self.bounded(kind, details), self._clock()
+            )
         self._committed(record)
         return record
 

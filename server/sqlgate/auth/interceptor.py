@@ -19,6 +19,7 @@ from sqlgate.audit.log import AuditLog
 from sqlgate.auth.identities import Identities, cert_names
 from sqlgate.auth.principal import Principal, reset_principal, set_principal
 from sqlgate.errors import Unauthenticated
+from sqlgate.observe.calls import note
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ class AuthInterceptor(_Interceptor):
             except Unauthenticated as exc:
                 self._refuse(method, context, exc)
                 raise  # pragma: no cover - abort raises
+            note(principal=principal.id)
             if streaming:
                 return _with_principal_iter(principal, behavior, request, context)
             token = set_principal(principal)

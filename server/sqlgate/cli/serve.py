@@ -21,17 +21,35 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--listen", metavar="ADDR", help="host:port (default 127.0.0.1:50051)")
     p.add_argument("--policies", type=Path, metavar="DIR", help="policies directory")
     p.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
+    p.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        help="text, or json: one object per line, one line per RPC (default: config, text)",
+    )
+    p.add_argument(
+        "--metrics-listen",
+        metavar="ADDR",
+        help="serve Prometheus /metrics on host:port (default: config metrics_listen, off)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from sqlgate.config import load_config, with_overrides
+    from sqlgate.config import load_config, with_env, with_overrides
     from sqlgate.errors import ListenError
+    from sqlgate.observe.logs import setup_logging
+    from sqlgate.observe.metrics import MetricsServer, start_metrics_server
     from sqlgate.rpc.server import serve
 
-    logging.basicConfig(
-        level=str(args.log_level).upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    # File, then SQLGATE_* environment (what a container injects), then flags.
+    config = with_overrides(
+        with_env(load_config(args.config)),
+        listen=args.listen,
+        policies_dir=args.policies,
+        metrics_listen=args.metrics_listen,
+        log_format=args.log_format,
     )
+    setup_logging(str(args.log_level), config.log_format)
     from sqlgate import faults
 
     if faults.armed():
@@ -40,12 +58,18 @@ def run(args: argparse.Namespace) -> int:
             "(crash tests only)",
             faults.armed(),
         )
-    config = with_overrides(
-        load_config(args.config), listen=args.listen, policies_dir=args.policies
-    )
+    metrics: MetricsServer | None = None
     try:
+        if config.metrics_listen:
+            metrics = start_metrics_server(config.metrics_listen)
+            logging.getLogger(__name__).info(
+                "metrics on %s (port %d, /metrics)", config.metrics_listen, metrics.port
+            )
         serve(config)
     except ListenError as exc:
         print(f"sqlgate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        if metrics is not None:
+            metrics.stop()
     return EXIT_OK

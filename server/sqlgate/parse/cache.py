@@ -25,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 
 from sqlgate.model import Statement
+from sqlgate.observe.metrics import PARSE_CACHE
 
 # Rough per-statement overhead (object, dicts, tuples, small strings) on top of its text,
 # measured with tracemalloc on the corpus; only used for the approximate byte bound.
@@ -140,9 +141,11 @@ class ParseCache:
             item = self._items.get(key)
             if item is None:
                 self._misses += 1
+                PARSE_CACHE.labels(result="miss").inc()
                 return None
             self._items.move_to_end(key)
             self._hits += 1
+            PARSE_CACHE.labels(result="hit").inc()
             return item[0]
 
     def put(self, key: str, value: FileParse) -> None:

@@ -53,6 +53,7 @@ from sqlgate.audit.chain import rfc3339
 from sqlgate.auth.principal import Principal, current_principal
 from sqlgate.errors import ConfigError, ExecutionRefused, Unauthenticated
 from sqlgate.execution import REASONS, Execution
+from sqlgate.observe.metrics import token_event
 from sqlgate.rpc.status import short
 
 log = logging.getLogger(__name__)
@@ -112,11 +113,16 @@ def execution_for(app: App) -> Execution:
     )
 
 
+TOKEN_CALLS = ("IssueExecutionToken", "RedeemToken")
+
+
 @contextmanager
 def _mapped(context: grpc.ServicerContext, what: str) -> Iterator[None]:
     try:
         yield
     except ExecutionRefused as exc:
+        if what in TOKEN_CALLS:
+            token_event("refused", exc.reason)
         code = STATUS.get(exc.reason, grpc.StatusCode.INTERNAL)
         context.abort(code, short(f"{exc.reason}: {exc}"))
     except Unauthenticated as exc:
@@ -167,6 +173,7 @@ class ExecutionService(execution_pb2_grpc.ExecutionServiceServicer):
                 request.verdict_id, request.environment, request.target, principal
             ),
         )
+        token_event("issued")
         return execution_pb2.IssueExecutionTokenResponse(
             token=issued.token, token_id=issued.jti, expires_at=_timestamp(issued.exp)
         )
@@ -191,6 +198,7 @@ class ExecutionService(execution_pb2_grpc.ExecutionServiceServicer):
                 request.token, request.environment, request.target, digests, principal
             ),
         )
+        token_event("redeemed")
         return execution_pb2.RedeemTokenResponse(
             token_id=done.token_id,
             verdict_id=done.verdict_id,

@@ -28,6 +28,7 @@ from sqlgate.approvals import (
 )
 from sqlgate.auth import Principal, current_principal, deny, require_role
 from sqlgate.errors import Conflict, InputError, SqlgateError
+from sqlgate.observe.metrics import DECISIONS, FINDINGS
 from sqlgate.promotion import apply_requirements
 from sqlgate.review import review
 from sqlgate.rpc.messages import request_from_proto, result_to_proto
@@ -114,6 +115,9 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
             principal=principal.id,
             details={"caller_role": role, "policy_digest": result.policy_digest},
         )
+        DECISIONS.labels(environment=request.environment, decision=result.decision).inc()
+        for finding in result.findings:
+            FINDINGS.labels(rule=finding.rule, level=finding.level).inc()
         response = result_to_proto(result)
         response.verdict_id = record.verdict_id
         response.verdict = record.envelope

@@ -25,6 +25,7 @@ from sqlgate.app import App, load_engine
 from sqlgate.auth import AuthInterceptor, server_credentials
 from sqlgate.config import ServerConfig
 from sqlgate.errors import ListenError
+from sqlgate.observe.calls import CallInterceptor
 from sqlgate.policy.engine import Engine
 from sqlgate.rpc.execution_service import add_trust_services
 from sqlgate.rpc.review_service import ReviewService
@@ -65,7 +66,8 @@ def create_server(
     app = app or App.build(config, engine=engine)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.max_workers),
-        interceptors=[AuthInterceptor(app.identities, app.audit)],
+        # Calls first: refused and unauthenticated calls are counted and logged too.
+        interceptors=[CallInterceptor(), AuthInterceptor(app.identities, app.audit)],
         options=[
             ("grpc.max_receive_message_length", config.limits.max_message_bytes),
             ("grpc.max_send_message_length", config.limits.max_message_bytes),
