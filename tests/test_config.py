@@ -131,5 +131,5 @@ def test_environment_overrides_are_validated() -> None:
 
     with pytest.raises(ConfigError, match="log_format"):
         with_env(ServerConfig(), {"SQLGATE_LOG_FORMAT": "xml"})
-    with pytest.raises(ConfigError, match="no policies.opa section"):
+    with pytest.raises(ConfigError, match=r"no policies\.opa section"):
         with_env(ServerConfig(), {"SQLGATE_OPA_URL": "http://127.0.0.1:8181"})
