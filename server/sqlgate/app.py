@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlgate.audit.export import CheckpointFile
 from sqlgate.audit.log import AuditLog
 from sqlgate.auth.identities import Identities
 from sqlgate.config import ServerConfig
@@ -150,8 +151,14 @@ class App:
         keyset = keyset or load_keyset(config)
         checkpoint_signer = keyset.signer("checkpoint")
         engine = engine or load_engine(config)
+        export = None
+        if config.audit_checkpoint_file is not None:
+            export = CheckpointFile(config.audit_checkpoint_file)
+            export.check_writable()
         store = _open_store(config.store)
-        audit = AuditLog(store, checkpoint_signer, config.audit_checkpoint_every, clock=clock)
+        audit = AuditLog(
+            store, checkpoint_signer, config.audit_checkpoint_every, clock=clock, export=export
+        )
         app = cls(
             config=config,
             engine=engine,

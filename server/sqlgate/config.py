@@ -218,6 +218,9 @@ class ServerConfig:
     store: str = DEFAULT_STORE
     keys: Path | None = None
     audit_checkpoint_every: int = 100
+    # Every signed checkpoint is also appended here (sqlgate.audit.export): the anchor
+    # that makes truncating or rewriting the store's log detectable.
+    audit_checkpoint_file: Path | None = None
     tls: TlsConfig | None = None
     principals: tuple[PrincipalConfig, ...] = ()
     approvals: ApprovalsConfig = dataclasses.field(default_factory=ApprovalsConfig)

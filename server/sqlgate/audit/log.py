@@ -10,6 +10,7 @@ checks the checkpoints that exist).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,7 +21,16 @@ from sqlgate.audit.chain import checkpoint_payload
 from sqlgate.observe.metrics import AUDIT_APPEND, timed
 from sqlgate.store.base import AuditRecord, CheckpointRecord, Store, StoreUnit
 
-__all__ = ["KINDS", "MAX_DETAILS_BYTES", "AuditLog", "AuditedUnit", "CheckpointSigner"]
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "KINDS",
+    "MAX_DETAILS_BYTES",
+    "AuditLog",
+    "AuditedUnit",
+    "CheckpointSigner",
+    "CheckpointSink",
+]
 
 KINDS: Final = frozenset(
     {
@@ -37,6 +47,12 @@ KINDS: Final = frozenset(
         "auth_failed",
     }
 )
+
+
+class CheckpointSink(Protocol):
+    """Where signed checkpoints are exported, outside the store (``audit.export``)."""
+
+    def append(self, cp: CheckpointRecord) -> None: ...
 
 
 class CheckpointSigner(Protocol):
@@ -81,6 +97,7 @@ class AuditLog:
         every: int = 100,
         *,
         clock: Callable[[], datetime] = _utcnow,
+        export: CheckpointSink | None = None,
     ) -> None:
         if every < 1:
             raise ValueError("checkpoint interval must be at least 1")
@@ -88,6 +105,7 @@ class AuditLog:
         self.signer = signer
         self.every = every
         self._clock = clock
+        self.export = export
 
     def record(self, kind: str, principal: str, details: Mapping[str, Any]) -> AuditRecord:
         """Append one event of a known ``kind``; an unknown kind is a programming error.
@@ -140,4 +158,9 @@ class AuditLog:
             signature=signature,
         )
         self.store.put_checkpoint(checkpoint)
+        if self.export is not None:
+            try:
+                self.export.append(checkpoint)
+            except OSError:  # the event and its state change are committed: never undo them
+                log.exception("audit checkpoint %d could not be exported", record.sequence)
         return checkpoint

@@ -5,7 +5,8 @@ the sequence, or a prev_hash that is not the previous row's hash), reordered row
 sequence is inside the hash), and checkpoints that name a hash the chain does not have
 or whose signature fails. What it cannot detect without an outside anchor: the newest
 events removed after the last checkpoint, or the whole log replaced by a fresh chain with
-no checkpoints — signed checkpoints, exported elsewhere, are that anchor.
+no checkpoints — signed checkpoints exported elsewhere are that anchor
+(``sqlgate.audit.export.verify_extends``).
 """
 
 from __future__ import annotations

@@ -6,6 +6,13 @@ server config given with ``--config`` (which also supplies the key directory). W
 ``--keys`` (a public keyset JSON file, or a private key directory made by ``sqlgate keys
 generate``) checkpoint signatures are verified against the pinned checkpoint keys;
 without it only the chain and the checkpoints' hashes are checked, and the output says so.
+
+``--checkpoint FILE`` (repeatable; also the config's ``audit_checkpoint_file``) adds
+signed checkpoints kept *outside* the store — the server's export, or the one a runner
+kept for its report — and proves the store still extends each of them: the events they
+name are present with the signed hashes. That is what detects a truncated log (newest
+events and their checkpoints deleted) or a rewritten one (an event removed and the chain
+re-hashed), which the store alone cannot show.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from typing import Any
 
 from sqlgate_client.trust.keyset import PublicKeyset
 
+from sqlgate.audit.export import read_checkpoints, verify_extends
 from sqlgate.audit.verify import CheckpointVerifier, verify_chain
 from sqlgate.config import load_config
 from sqlgate.errors import ConfigError
@@ -49,6 +57,15 @@ def register(subparsers: Any) -> None:
         default=None,
         help="public keyset JSON, or a key directory, to verify checkpoint signatures",
     )
+    verify.add_argument(
+        "--checkpoint",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="signed checkpoint(s) kept outside the store (JSON or JSON lines); the store "
+        "must still hold each checkpointed event with its signed hash (repeatable)",
+    )
     verify.set_defaults(func=run_verify)
 
 
@@ -77,9 +94,17 @@ def run_verify(args: argparse.Namespace) -> int:
         raise ConfigError(f"no store: pass --store or --config, or set {STORE_ENV}")
     keys = args.keys if args.keys is not None else (config.keys if config else None)
     verifier = _load_verifier(keys) if keys is not None else None
+    files: list[Path] = list(args.checkpoint)
+    exported = config.audit_checkpoint_file if config is not None else None
+    if exported is not None and exported.exists() and exported not in files:
+        files.append(exported)
+    outside = [cp for f in files for cp in read_checkpoints(f)]
     store = open_store(url, create=False)
     try:
-        report = verify_chain(store, verifier)
+        if files:
+            report = verify_extends(store, outside, verifier)
+        else:
+            report = verify_chain(store, verifier)
     finally:
         store.close()
     if not report.ok:
@@ -87,5 +112,6 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"(verified {report.events} events and {report.checkpoints} checkpoints before it)")
         return 1
     note = "" if report.signatures_checked else " (checkpoint signatures NOT checked: no --keys)"
-    print(f"ok: {report.events} events, {report.checkpoints} checkpoints{note}")
+    extra = f" ({len(outside)} from outside the store)" if files else ""
+    print(f"ok: {report.events} events, {report.checkpoints} checkpoints{extra}{note}")
     return 0
