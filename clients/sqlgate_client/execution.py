@@ -29,6 +29,8 @@ from sqlgate_client.gen.sqlgate.v1 import (
     execution_pb2_grpc,
     keys_pb2,
     keys_pb2_grpc,
+    review_pb2,
+    review_pb2_grpc,
 )
 from sqlgate_client.tls import TlsOptions
 from sqlgate_client.trust.keyset import PublicKeyset
@@ -79,6 +81,7 @@ class ExecutionClient:
         self._execution = execution_pb2_grpc.ExecutionServiceStub(self.channel)
         self._keys = keys_pb2_grpc.KeyServiceStub(self.channel)
         self._audit = audit_pb2_grpc.AuditServiceStub(self.channel)
+        self._review = review_pb2_grpc.ReviewServiceStub(self.channel)
 
     def __enter__(self) -> Self:
         return self
@@ -136,6 +139,18 @@ class ExecutionClient:
         except grpc.RpcError as exc:
             raise self._refused("ReportExecution", exc) from exc
         return response.audit_sequence
+
+    def get_verdict(self, verdict_id: str) -> bytes:
+        """The signed verdict's DSSE envelope (unverified: check it against pinned keys)."""
+        try:
+            response = self._review.GetVerdict(
+                review_pb2.GetVerdictRequest(verdict_id=verdict_id),
+                timeout=self.timeout_s,
+                metadata=self.metadata,
+            )
+        except grpc.RpcError as exc:
+            raise self._refused("GetVerdict", exc) from exc
+        return bytes(response.verdict)
 
     def get_keys(self) -> PublicKeyset:
         """The server's public keys with their states (unverified: pin what you trust)."""

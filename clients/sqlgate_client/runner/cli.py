@@ -74,9 +74,10 @@ from sqlgate_client.runner.report import (
     deliver,
     retry_spooled,
 )
-from sqlgate_client.runner.trust import check_token, load_keyset
+from sqlgate_client.runner.trust import check_token, check_verdict, load_keyset
 from sqlgate_client.tls import TlsOptionError, add_tls_arguments, tls_from_args
 from sqlgate_client.trust.binding import Binding
+from sqlgate_client.trust.verdict import VerdictInfo
 
 
 class _Parser(argparse.ArgumentParser):
@@ -155,7 +156,38 @@ def _rehearse_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     r.add_argument("--report", type=Path, help="write the rehearsal as JSON to this file")
     r.add_argument("--runner-id", default=os.environ.get("SQLGATE_RUNNER_ID") or "rehearsal")
+    r.add_argument(
+        "--verdict",
+        help="rehearse exactly this verdict's files: fetched with --server, its signature "
+        "checked against the pinned keys and its digests against the files read",
+    )
+    r.add_argument("--server", help="sqlgate gRPC address (with --verdict)")
+    r.add_argument("--keys", type=Path, help="pinned public keyset JSON (else pinned via GetKeys)")
+    r.add_argument("--repin-keys", action="store_true", help="accept a changed server keyset")
+    r.add_argument("--state-dir", type=Path, default=Path(".sqlgate-runner"), help="pinned keys")
+    r.add_argument("--rpc-timeout", type=float, default=30.0, help="seconds per server call")
+    add_tls_arguments(r, ca_aliases=("--ca-cert",))
     r.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+
+
+def _rehearsed_verdict(args: argparse.Namespace, migrations: list[Migration]) -> VerdictInfo:
+    """The signed verdict the rehearsal must match: same paths, same bytes (else 12/13)."""
+    if not args.server:
+        raise UsageError("--verdict needs --server to fetch it")
+    try:
+        tls = tls_from_args(args)
+    except TlsOptionError as exc:
+        raise UsageError(str(exc)) from exc
+    with Remote(
+        args.server, api_token=os.environ.get("SQLGATE_TOKEN"), timeout_s=args.rpc_timeout, tls=tls
+    ) as remote:
+        envelope = remote.get_verdict(args.verdict)
+        keyset = load_keyset(
+            keys_file=args.keys, state_dir=args.state_dir, remote=remote, repin=args.repin_keys
+        )
+    return check_verdict(
+        envelope, keyset, verdict_id=args.verdict, files={m.path: m.data for m in migrations}
+    )
 
 
 def run_rehearse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -170,6 +202,12 @@ def run_rehearse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.generate_rows < 0:
         raise UsageError("--generate-rows must be >= 0")
     migrations = _read_migrations(args.paths, timeouts)
+    if args.dsn.startswith(("mysql:", "mariadb:")):
+        raise UsageError(
+            "rehearse runs PostgreSQL targets only: MySQL/MariaDB have no transactional DDL "
+            "and no pg_locks, so what a rehearsal measures there is not implemented"
+        )
+    verdict = _rehearsed_verdict(args, migrations) if args.verdict else None
     opts = Options(
         target_dsn=args.dsn,
         scratch_dsn=args.scratch_dsn,
@@ -184,6 +222,19 @@ def run_rehearse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     stop = StopFlag()
     stop.install()
     result = rehearse(migrations, opts, stop=stop, out=err)
+    if verdict is not None:
+        result.verdict = {
+            "verdict_id": verdict.verdict_id,
+            "environment": verdict.environment,
+            "target": verdict.target,
+            "decision": verdict.decision,
+            "policy_digest": verdict.policy_digest,
+        }
+        print(
+            f"rehearsed verdict {verdict.verdict_id} ({verdict.environment}/{verdict.target}): "
+            "files and digests verified against its signature",
+            file=out,
+        )
     for line in render.text(result, require_rollback=args.require_rollback):
         print(line, file=out)
     if args.report is not None:

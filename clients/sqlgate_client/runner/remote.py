@@ -70,6 +70,14 @@ class Remote(ExecutionClient):
         except KeyRefused as exc:
             raise BadSignature(f"the server's keyset is malformed: {exc}") from exc
 
+    def get_verdict(self, verdict_id: str) -> bytes:
+        try:
+            return super().get_verdict(verdict_id)
+        except CallRefused as exc:
+            if exc.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED):
+                raise ContextMismatch(f"GetVerdict {verdict_id}: {exc.details}") from exc
+            raise self._unavailable(exc) from exc
+
     def issue_token(self, verdict_id: str, environment: str, target: str) -> IssuedToken:
         try:
             return super().issue_token(verdict_id, environment, target)

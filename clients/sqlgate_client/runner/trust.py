@@ -33,6 +33,7 @@ from sqlgate_client.runner.errors import (
 from sqlgate_client.runner.remote import Remote
 from sqlgate_client.trust.keyset import PublicKeyset
 from sqlgate_client.trust.tokens import TokenClaims, unverified_claims, verify_token
+from sqlgate_client.trust.verdict import VerdictInfo, check_files, verify_verdict
 
 
 def load_keyset(
@@ -117,3 +118,36 @@ def check_token(
         raise BadSignature(f"execution token: {exc}") from exc
     except TrustError as exc:
         raise BadSignature(f"execution token: {exc}") from exc
+
+
+def check_verdict(
+    envelope: bytes,
+    keyset: PublicKeyset,
+    *,
+    verdict_id: str,
+    files: Mapping[str, bytes],
+    now: datetime | None = None,
+) -> VerdictInfo:
+    """The verdict ``verdict_id``, verified against the pinned keys, covering exactly
+    ``files`` (path -> the bytes about to run); each refusal mapped to its exit code."""
+    try:
+        info = verify_verdict(envelope, keyset, now=now)
+    except TokenExpired as exc:
+        raise TokenExpiredError(f"verdict: {exc}") from exc
+    except (SignatureError, KeyRefused) as exc:
+        raise BadSignature(f"verdict: {exc}") from exc
+    except TrustError as exc:
+        raise BadSignature(f"verdict: {exc}") from exc
+    if info.verdict_id != verdict_id:
+        raise ContextMismatch(f"the server returned verdict {info.verdict_id}, not {verdict_id}")
+    if set(info.digests) != set(files):
+        raise PathMismatch(
+            f"verdict {verdict_id} covers the path(s) {', '.join(sorted(info.digests)) or '(none)'}"
+            f" but this run read {', '.join(sorted(files)) or '(none)'}; run from the "
+            "repository root `sqlgate check` ran in, with the same files"
+        )
+    try:
+        check_files(info.digests, files)
+    except TrustError as exc:
+        raise DigestMismatchError(f"verdict {verdict_id}: {exc}") from exc
+    return info

@@ -66,6 +66,8 @@ class Rehearsal:
     error_code: int = 0
     scratch_dropped: bool = False
     phases_ms: dict[str, float] = field(default_factory=dict)
+    # The signed verdict whose files were rehearsed (``--verdict``), when given.
+    verdict: dict[str, str] | None = None
 
     def problems(self, *, require_rollback: bool) -> list[str]:
         out = [f"reconciliation {o.line()}" for o in self.reconciliation if not o.passed]

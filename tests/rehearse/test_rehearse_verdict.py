@@ -1,0 +1,116 @@
+"""``rehearse --verdict``: the rehearsal runs exactly a signed verdict's files, checked on
+a real server's verdict against the pinned keys; other bytes, other files or another
+server's keys are refused before any scratch database exists."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rehearse_db import Target
+from serving import address_of, principals_config, serving
+from sqlgate.config import EnvironmentRules
+from sqlgate.rpc.server import RunningServer
+from sqlgate.trust.keys import Keyset
+from sqlgate_client.channel import open_channel
+from sqlgate_client.gen.sqlgate.v1 import common_pb2, review_pb2, review_pb2_grpc
+
+pytestmark = pytest.mark.postgres
+
+UP = "ALTER TABLE orders ADD COLUMN status text;\n"
+DOWN = "ALTER TABLE orders DROP COLUMN status;\n"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[RunningServer, dict[str, str]]]:
+    config, tokens = principals_config(
+        tmp_path / "srv",
+        f"sqlite:///{tmp_path / 'srv.db'}",
+        {"alice": {"author": ("*",)}, "rita": {"runner": ("*",)}},
+        {"staging": EnvironmentRules(approvers=1)},
+    )
+    with serving(config) as running:
+        yield running, tokens
+
+
+def _check(running: RunningServer, token: str, files: dict[str, str]) -> str:
+    with open_channel(address_of(running), tls=None) as channel:
+        response = review_pb2_grpc.ReviewServiceStub(channel).Check(
+            review_pb2.CheckRequest(
+                environment="staging",
+                target="main-db",
+                dialect=common_pb2.DIALECT_POSTGRES,
+                migrations=[
+                    review_pb2.Migration(path=p, content=c.encode()) for p, c in files.items()
+                ],
+            ),
+            timeout=60,
+            metadata=(("authorization", f"Bearer {token}"),),
+        )
+    return response.verdict_id
+
+
+def test_rehearsal_is_bound_to_the_verdict_and_refuses_other_bytes(
+    target: Target,
+    server: tuple[RunningServer, dict[str, str]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    running, tokens = server
+    target.sql("CREATE TABLE orders (id bigint PRIMARY KEY)")
+    target.write("db/V1__status.sql", UP)
+    target.write("db/U1__status.sql", DOWN)
+    verdict_id = _check(running, tokens["alice"], {"db/V1__status.sql": UP})
+    monkeypatch.setenv("SQLGATE_TOKEN", tokens["rita"])
+    bound = ("--verdict", verdict_id, "--server", address_of(running))
+
+    code, out, err, report = target.rehearse(capsys, "db/V1__status.sql", extra=bound)
+    assert code == 0, out + err
+    assert report["verdict"]["verdict_id"] == verdict_id
+    assert report["verdict"]["environment"] == "staging"
+    assert report["files"][0]["sha256"] == __import__("hashlib").sha256(UP.encode()).hexdigest()
+    assert f"rehearsed verdict {verdict_id}" in out
+
+    # one byte more: 13, nothing rehearsed (no report, no scratch)
+    target.write("db/V1__status.sql", UP + " ")
+    code, _out, err, report = target.rehearse(capsys, "db/V1__status.sql", extra=bound)
+    assert code == 13 and "not the reviewed" in err and report == {}
+
+    # another file set: 12
+    target.write("db/V1__status.sql", UP)
+    target.write("db/V2__more.sql", "SELECT 1;\n")
+    code, _out, err, _report = target.rehearse(
+        capsys, "db/V1__status.sql", "db/V2__more.sql", extra=bound
+    )
+    assert code == 12 and "covers the path(s) db/V1__status.sql" in err
+
+    # keys of another server pinned: 10
+    other = Keyset.generate(target.dir / "other-keys")
+    keys = target.dir / "other.json"
+    keys.write_text(other.public_keyset().to_json())
+    code, _out, err, _report = target.rehearse(
+        capsys, "db/V1__status.sql", extra=(*bound, "--keys", str(keys))
+    )
+    assert code == 10, err
+
+    # an unknown verdict: 12
+    code, _out, err, _report = target.rehearse(
+        capsys, "db/V1__status.sql", extra=("--verdict", "nope", "--server", address_of(running))
+    )
+    assert code == 12 and "GetVerdict" in err
+    assert json.dumps(report)  # the last good report stays valid JSON
+
+
+def test_mysql_target_is_refused_plainly(
+    target: Target, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target.write("V1__x.sql", "SELECT 1;\n")
+    from sqlgate_client.runner import cli
+
+    code = cli.main(
+        ["rehearse", "--dsn", "mysql://root@127.0.0.1/app", "--scratch-dsn", "x", "V1__x.sql"]
+    )
+    _out, err = capsys.readouterr()
+    assert code == 2 and "PostgreSQL targets only" in err
