@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from sqlgate_client.rollback import down_file_for
@@ -238,6 +238,7 @@ def prepare_input(
     catalogs: TargetCatalogs | None = None,
     cache: ParseCache | None = None,
     pool: ParsePool | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> PreparedInput:
     """Parse, derive facts, read metadata and suppression comments: the policy input.
 
@@ -261,6 +262,8 @@ def prepare_input(
         cache=cache,
         pool=pool,
     )
+    if progress is not None:
+        progress(f"parsed {len(parsed.files)} file(s): {len(parsed.statements)} statement(s)")
     derived = derive(parsed.statements, catalog=catalog, dialect=request.dialect)
     statements = [s.to_json() for s in derived.statements]
     for doc, extra in zip(statements, catalog_facts(derived.statements, catalog), strict=True):
@@ -313,9 +316,19 @@ def review(
     catalogs: TargetCatalogs | None = None,
     cache: ParseCache | None = None,
     pool: ParsePool | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> ReviewResult:
-    """Prepare the input, evaluate; InputError for bad input, deny on engine failure."""
-    prepared = prepare_input(request, limits=limits, catalogs=catalogs, cache=cache, pool=pool)
+    """Prepare the input, evaluate; InputError for bad input, deny on engine failure.
+
+    ``progress`` (the CLI's terminal status line) hears about each stage as it starts.
+    """
+    if progress is not None:
+        progress(f"parsing {len(request.migrations)} file(s)")
+    prepared = prepare_input(
+        request, limits=limits, catalogs=catalogs, cache=cache, pool=pool, progress=progress
+    )
+    if progress is not None:
+        progress(f"evaluating {prepared.statement_count} statement(s)")
     policy_input, digests = prepared.policy_input, prepared.files
     suppressions: list[dict[str, Any]] = []
     try:

@@ -131,6 +131,7 @@ def _check_local(
         catalog=catalog,
         rollback_files=tuple(rollback_files),
     )
+    status = _Progress.for_output(args.fmt)
     engine = load_engine(config)
     # One-shot: a pool's start-up and per-file IPC cost more than they save (docs/config.md).
     pool = ParsePool(config.parse_workers) if config.parse_workers > 1 else None
@@ -141,14 +142,45 @@ def _check_local(
             limits=request_limits(config.limits),
             pool=pool,
             catalogs=TargetCatalogs(config.targets),
+            progress=status.show if status else None,
         )
     finally:
+        if status is not None:
+            status.clear()
         if pool is not None:
             pool.close()
         close = getattr(engine, "close", None)
         if callable(close):
             close()
     return result.to_json()
+
+
+class _Progress:
+    """One status line on a terminal's stderr, rewritten per stage and cleared at the end.
+
+    Only for people: nothing when stderr is not a terminal or the output is for machines.
+    """
+
+    MACHINE_FORMATS = ("json", "sarif", "gitlab")
+
+    def __init__(self) -> None:
+        self._width = 0
+
+    @classmethod
+    def for_output(cls, fmt: str) -> _Progress | None:
+        if fmt in cls.MACHINE_FORMATS or not sys.stderr.isatty():
+            return None
+        return cls()
+
+    def show(self, text: str) -> None:
+        line = f"sqlgate: {text}…"
+        sys.stderr.write("\r" + line.ljust(self._width))
+        sys.stderr.flush()
+        self._width = max(self._width, len(line))
+
+    def clear(self) -> None:
+        sys.stderr.write("\r" + " " * self._width + "\r")
+        sys.stderr.flush()
 
 
 def _error(message: str) -> int:
