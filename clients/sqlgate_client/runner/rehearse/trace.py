@@ -7,7 +7,9 @@ hold time runs from the statement's start to the commit. Rewrites are measured, 
 guessed: a table or index whose ``relfilenode`` changed across the statement was
 rewritten (or truncated) by it. Statements PostgreSQL runs only in autocommit (``CREATE
 INDEX CONCURRENTLY`` ...) release their locks when they end, so for those only the
-duration and the rewrites are measured; the report says so.
+duration and the rewrites are measured; the report says so. Locks on TOAST relations
+(a table's out-of-line storage, e.g. created by the first ADD COLUMN of a text column)
+are left out: they follow their table's.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ _LOCKS = (
     " WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation'"
     " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     " AND coalesce(c.relnamespace NOT IN ('pg_catalog'::regnamespace,"
-    " 'information_schema'::regnamespace), true)"
+    " 'information_schema'::regnamespace, 'pg_toast'::regnamespace), true)"
 )
 _FILES = (
     "SELECT c.oid::bigint, c.oid::regclass::text, c.relkind::text, c.relfilenode::bigint"
