@@ -69,8 +69,22 @@ def display_path(path: Path, base: Path | None = None) -> str:
     return rel.as_posix()
 
 
+def names_base(files: Sequence[Path]) -> Path:
+    """The directory file names are relative to: the current one when every file is under
+    it, else the files' deepest common directory. The server refuses absolute names and
+    ``..`` components, so a file outside the current directory is never sent as given;
+    the check and the runner compute names the same way from the same files.
+    """
+    cwd = Path.cwd().resolve()
+    resolved = [f.resolve() for f in files]
+    if all(r.is_relative_to(cwd) for r in resolved):
+        return cwd
+    return Path(os.path.commonpath([r.parent for r in resolved]))
+
+
 def read_migrations(files: Sequence[Path], *, base: Path | None = None) -> list[MigrationInput]:
     """Read already-ordered files (and their sidecars); InvalidRequest if one is unreadable."""
+    base = base or (names_base(files) if files else None)
     out: list[MigrationInput] = []
     for path in files:
         try:
@@ -199,6 +213,7 @@ def find_rollback_files(files: Sequence[Path], *, base: Path | None = None) -> l
     """Down files that exist beside ``files`` (sqlgate_client.rollback), as display paths."""
     from sqlgate_client.rollback import down_candidates
 
+    base = base or (names_base(files) if files else None)
     found: list[str] = []
     for path in files:
         for candidate in down_candidates(path.as_posix()):

@@ -48,6 +48,8 @@ def _load_yaml(raw: str, path: str, what: str) -> Mapping[str, Any]:
         value = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         raise MetadataError(f"{what} metadata is not valid YAML: {exc}", file=path) from exc
+    except RecursionError:  # thousands of nested [[[...]]]: an input error, not INTERNAL
+        raise MetadataError(f"{what} metadata nests too deeply", file=path) from None
     if value is None:
         return {}
     if not isinstance(value, Mapping):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from sqlgate_client.rollback import down_file_for
 
 from sqlgate.binding import build_binding
-from sqlgate.catalog.load import validate_catalog
+from sqlgate.catalog.load import MAX_CATALOG_DEPTH, validate_catalog
 from sqlgate.catalog_facts import catalog_facts
 from sqlgate.errors import (
     CatalogError,
@@ -169,6 +169,8 @@ def _catalog(raw: bytes | None) -> dict[str, Any] | None:
         value = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CatalogError(f"catalog is not valid JSON: {exc}") from exc
+    except RecursionError:  # deeper than the decoder's stack: an input error, not INTERNAL
+        raise CatalogError(f"catalog nests deeper than {MAX_CATALOG_DEPTH} levels") from None
     return validate_catalog(value, source="catalog")
 
 

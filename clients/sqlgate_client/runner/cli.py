@@ -45,7 +45,7 @@ from typing import TextIO
 
 import psycopg
 
-from sqlgate_client.check import display_path
+from sqlgate_client.check import display_path, names_base
 from sqlgate_client.ordering import collect
 from sqlgate_client.runner import session
 from sqlgate_client.runner.apply import Applier, RunResult, StopFlag
@@ -259,8 +259,10 @@ def _read_migrations(
     files = collect(list(paths))
     if not files:
         raise UsageError("no migration files found")
+    base = names_base(files)  # the names `sqlgate check` sent for the same files
     return [
-        load(display_path(f), timeouts, server_version=None, split_now=split_now) for f in files
+        load(display_path(f, base), timeouts, server_version=None, split_now=split_now)
+        for f in files
     ]
 
 

@@ -18,6 +18,10 @@ from sqlgate.errors import CatalogError
 
 CATALOG_VERSION = 1
 MAX_CATALOG_BYTES = 64 * 1024 * 1024
+# A version-1 catalog is about six levels deep; forward-compatible extra keys may nest
+# a little more. Deeper documents are refused as input errors before anything walks
+# them recursively (validation, the policy input, the engine).
+MAX_CATALOG_DEPTH = 64
 
 TABLE_KINDS = frozenset({"table", "partitioned", "view", "materialized_view", "foreign_table"})
 CONSTRAINT_TYPES = frozenset({"check", "unique", "primary_key", "exclude"})
@@ -201,8 +205,43 @@ _catalog = _object(
 )
 
 
+def _too_deep(doc: Any, limit: int) -> bool:
+    """Whether ``doc`` nests lists/objects more than ``limit`` levels (iteratively)."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def parse_catalog_json(data: bytes | str, *, source: str) -> Any:
+    """The JSON document in ``data``; CatalogError if it is not JSON or nests too deeply."""
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError as exc:
+        raise CatalogError("catalog is not valid UTF-8", file=source) from exc
+    except json.JSONDecodeError as exc:
+        raise CatalogError(
+            f"catalog is not valid JSON: {exc.msg} at line {exc.lineno}", file=source
+        ) from exc
+    except RecursionError:
+        raise CatalogError(
+            f"catalog nests deeper than {MAX_CATALOG_DEPTH} levels", file=source
+        ) from None
+
+
 def validate_catalog(doc: Any, *, source: str = "catalog") -> dict[str, Any]:
     """Return ``doc`` if it is a well-formed version-1 catalog; raise CatalogError if not."""
+    if _too_deep(doc, MAX_CATALOG_DEPTH):
+        raise CatalogError(f"catalog nests deeper than {MAX_CATALOG_DEPTH} levels", file=source)
     if isinstance(doc, dict) and doc.get("version") != CATALOG_VERSION:
         raise CatalogError(
             f"unsupported catalog version {doc.get('version')!r} (this sqlgate reads "
@@ -237,11 +276,7 @@ def load_catalog(path: str | Path) -> dict[str, Any]:
     if len(data) > MAX_CATALOG_BYTES:
         raise CatalogError(f"catalog is larger than {MAX_CATALOG_BYTES} bytes", file=source)
     try:
-        doc = json.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CatalogError("catalog is not valid UTF-8", file=source) from exc
-    except json.JSONDecodeError as exc:
-        raise CatalogError(
-            f"catalog is not valid JSON: {exc.msg} at line {exc.lineno}", file=source
-        ) from exc
-    return validate_catalog(doc, source=source)
+    return validate_catalog(parse_catalog_json(text, source=source), source=source)

@@ -17,11 +17,11 @@ from sqlgate.errors import InputError, LimitExceeded
 from sqlgate.model import Delete, Statement, Transaction, Unknown, Update
 from sqlgate.parse.cache import FileParse, ParseCache, cache_key
 from sqlgate.parse.directives import batch_directive
-from sqlgate.parse.placeholders import expand
+from sqlgate.parse.placeholders import expand, expanded_bytes
 from sqlgate.parse.placeholders import names as placeholder_names
 from sqlgate.parse.pool import ParsePool
 from sqlgate.parse.source import FileInfo, Limits, ParsedSet, SourceFile, decode, sha256_hex
-from sqlgate.parse.split import Segment, split
+from sqlgate.parse.split import Segment, TooManyStatements, split
 
 # sqlglot logs a warning for every statement it keeps as an opaque Command; sqlgate turns
 # those into explicit results (pglast model or `unknown`), so the warnings are noise.
@@ -58,6 +58,7 @@ def parse_migrations(
     if dialect not in ("postgres", "mysql"):
         raise InputError(f"unsupported dialect {dialect!r} (postgres or mysql)")
     _check_sizes(files, limits)
+    _check_before_parsing(files, dialect, variables, limits)
     statements: list[Statement] = []
     infos: list[FileInfo] = []
     count = 0
@@ -188,6 +189,51 @@ def _check_sizes(files: Sequence[SourceFile], limits: Limits) -> None:
             raise LimitExceeded(
                 f"total size exceeds the limit of {limits.max_total_bytes} bytes", file=f.path
             )
+
+
+def _check_before_parsing(
+    files: Sequence[SourceFile],
+    dialect: str,
+    variables: Mapping[str, str] | None,
+    limits: Limits,
+) -> None:
+    """Expanded sizes, then the statement count, before any file is expanded or parsed.
+
+    The count is only taken when the set could hold more statements than allowed (a
+    statement and its ``;`` take at least two bytes), so ordinary sets pay nothing;
+    the counting split stops one statement past the limit.
+    """
+    texts: list[str] = []
+    total = 0
+    for f in files:
+        text = decode(f)
+        size = expanded_bytes(text, variables)
+        if size > limits.max_file_bytes:
+            raise LimitExceeded(
+                f"{size} bytes once template placeholders are expanded exceed the per-file "
+                f"limit of {limits.max_file_bytes}",
+                file=f.path,
+            )
+        total += size
+        if total > limits.max_total_bytes:
+            raise LimitExceeded(
+                f"total size once template placeholders are expanded exceeds the limit of "
+                f"{limits.max_total_bytes} bytes",
+                file=f.path,
+            )
+        texts.append(text)
+    if total // 2 + len(files) <= limits.max_statements:
+        return
+    remaining = limits.max_statements
+    for f, text in zip(files, texts, strict=True):
+        try:
+            count = len(split(expand(text, variables, path=f.path), dialect, limit=remaining))  # type: ignore[arg-type]
+        except TooManyStatements:
+            raise LimitExceeded(
+                f"more than {limits.max_statements} statements in the set (counted before parsing)",
+                file=f.path,
+            ) from None
+        remaining -= count
 
 
 def _common(path: str, seg: Segment) -> dict[str, Any]:

@@ -31,6 +31,23 @@ def expand(text: str, variables: Mapping[str, str] | None, *, path: str) -> str:
         ) from None
 
 
+def expanded_bytes(text: str, variables: Mapping[str, str] | None) -> int:
+    """UTF-8 size of ``text`` once expanded, computed without building it (placeholders
+    without a value count as they are; ``expand`` refuses them).
+
+    Lets limits refuse before expanding: ``${a}`` thirty times with a 1 MB value would
+    otherwise build a 30 MB string (and every copy made of it afterwards) first.
+    """
+    size = len(text.encode("utf-8"))
+    if "{" not in text or not variables:
+        return size
+    for match in _PLACEHOLDER.finditer(text):
+        value = variables.get(_name(match))
+        if value is not None:
+            size += len(value.encode("utf-8")) - len(match.group(0).encode("utf-8"))
+    return size
+
+
 def names(text: str) -> set[str]:
     """Every placeholder name in ``text`` (e.g. to ask the user for values)."""
     return _names(text)

@@ -51,9 +51,14 @@ class Segment:
     unterminated: str | None = None
 
 
+class TooManyStatements(Exception):
+    """More segments than the ``limit`` given to ``split`` (raised as soon as it is passed)."""
+
+
 class _Builder:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, limit: int | None = None) -> None:
         self.text = text
+        self.limit = limit
         self.segments: list[Segment] = []
         self.comments: list[str] = []
         self.first: int | None = None
@@ -111,6 +116,8 @@ class _Builder:
                     self.unterminated,
                 )
             )
+            if self.limit is not None and len(self.segments) > self.limit:
+                raise TooManyStatements(self.limit)
         self.comments = []
         self.first = None
         self.paren = self.blocks = self.depth = 0
@@ -120,9 +127,14 @@ class _Builder:
         self.atomic = 0
 
 
-def split(text: str, dialect: Dialect) -> list[Segment]:
-    """The statements of ``text`` in order; empty statements (``;;``) are dropped."""
-    return _split_pg(text) if dialect == "postgres" else _split_mysql(text)
+def split(text: str, dialect: Dialect, *, limit: int | None = None) -> list[Segment]:
+    """The statements of ``text`` in order; empty statements (``;;``) are dropped.
+
+    With ``limit``, TooManyStatements is raised as soon as one more segment closes, so
+    a file of a million statements is refused after scanning the first ``limit``.
+    """
+    builder = _Builder(text, limit)
+    return _split_pg(builder) if dialect == "postgres" else _split_mysql(builder)
 
 
 def _block_comment_end_pg(text: str, pos: int) -> tuple[int, bool]:
@@ -205,8 +217,8 @@ _PG_TOKEN = re.compile(
 _HAS_WORD = re.compile(r"[A-Za-z_0-9\x80-\U0010ffff]")
 
 
-def _split_pg(text: str) -> list[Segment]:
-    b = _Builder(text)
+def _split_pg(b: _Builder) -> list[Segment]:
+    text = b.text
     i, n = 0, len(text)
     match = _PG_TOKEN.match
     while i < n:
@@ -276,8 +288,8 @@ def _quoted(b: _Builder, pattern: re.Pattern[str], text: str, i: int, what: str)
     return m.end()
 
 
-def _split_mysql(text: str) -> list[Segment]:
-    b = _Builder(text)
+def _split_mysql(b: _Builder) -> list[Segment]:
+    text = b.text
     delimiter = ";"
     i, n = 0, len(text)
     while i < n:

@@ -53,6 +53,7 @@ from sqlgate.audit.chain import rfc3339
 from sqlgate.auth.principal import Principal, current_principal
 from sqlgate.errors import ConfigError, ExecutionRefused, Unauthenticated
 from sqlgate.execution import REASONS, Execution
+from sqlgate.filenames import file_name_problem
 from sqlgate.observe.metrics import token_event
 from sqlgate.rpc.status import short
 
@@ -190,6 +191,13 @@ class ExecutionService(execution_pb2_grpc.ExecutionServiceServicer):
                     grpc.StatusCode.INVALID_ARGUMENT,
                     f"bad_request: empty or duplicate digest path {item.path!r}",
                 )
+            problem = file_name_problem(item.path)
+            if problem is not None:
+                _abort(
+                    context,
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"bad_request: digest path {item.path[:200]!r} {problem}",
+                )
             digests[item.path] = item.sha256
         done = _run(
             context,
@@ -209,6 +217,15 @@ class ExecutionService(execution_pb2_grpc.ExecutionServiceServicer):
         self, request: execution_pb2.ReportExecutionRequest, context: grpc.ServicerContext
     ) -> execution_pb2.ReportExecutionResponse:
         principal = _caller(context)
+        for reported in request.statements:
+            # Only names that passed Check and RedeemToken can be reported.
+            problem = file_name_problem(reported.file) if reported.file else None
+            if problem is not None:
+                _abort(
+                    context,
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"bad_request: reported file {reported.file[:200]!r} {problem}",
+                )
         details = {
             "error": request.error,
             "started_at": (

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlgate_client.gen.sqlgate.v1 import common_pb2, review_pb2
 
 from sqlgate.errors import InputError
+from sqlgate.filenames import check_file_name
 from sqlgate.review import Finding, MigrationFile, ReviewRequest, ReviewResult
 
 _DIALECTS = {common_pb2.DIALECT_POSTGRES: "postgres", common_pb2.DIALECT_MYSQL: "mysql"}
@@ -28,6 +29,12 @@ def request_from_proto(message: review_pb2.CheckRequest) -> ReviewRequest:
     dialect = _DIALECTS.get(message.dialect)
     if dialect is None:
         raise InputError("dialect is required (postgres or mysql)")
+    # Names from the network; the local CLI reviews the user's own paths as given.
+    for m in message.migrations:
+        if m.path:  # an empty one is refused by the review with its own message
+            check_file_name(m.path, "migration file name")
+    for name in message.rollback_files:
+        check_file_name(name, "rollback file name")
     return ReviewRequest(
         repo=message.repo,
         commit=message.commit,
