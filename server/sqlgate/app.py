@@ -196,6 +196,15 @@ class App:
     def now(self) -> datetime:
         return self.clock()
 
+    def terminate_workers(self) -> None:
+        """Kill parse and policy worker processes, busy or not (shutdown, after the grace
+        period): work still running belongs to calls that were cancelled."""
+        if self.parse_pool is not None:
+            self.parse_pool.terminate()
+        terminate = getattr(self.engine, "terminate", None)
+        if callable(terminate):
+            terminate()
+
     def close(self) -> None:
         """Release the engine's workers, the parse pool and the store's connections."""
         log.info("%s", self.parse_cache.stats().log_line())

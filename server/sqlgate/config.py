@@ -62,6 +62,15 @@ class LimitsConfig:
     max_total_bytes: int = 32 * 1024 * 1024
     max_statements: int = 50_000
     max_nesting: int = 200
+    # Admission control (sqlgate.rpc.admission): a Check whose input (migrations,
+    # sidecars, variables, catalog) reaches `large_request_bytes` is large work; at most
+    # `max_large_running` run at once, `max_large_queued` more wait (each at most
+    # `large_queue_wait_s` and its deadline), the rest get RESOURCE_EXHAUSTED at once.
+    # Small checks never wait for large ones.
+    large_request_bytes: int = 256 * 1024
+    max_large_running: int = 1
+    max_large_queued: int = 4
+    large_queue_wait_s: float = 60.0
 
 
 POLICY_ISOLATIONS = ("process", "thread")

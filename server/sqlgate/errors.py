@@ -21,6 +21,7 @@ The gRPC layer maps the branches to status codes and the CLI to exit codes
     ├── ConfigError .............. FAILED_PRECONDITION at start-up: bad server config
     │   └── ListenError .......... the listen address cannot be bound (in use: exit 2)
     ├── ParseWorkerError ......... a parse worker process died or the pool is closed (not reviewed)
+    ├── Overloaded ............... RESOURCE_EXHAUSTED: the large-request queue is full (retry)
     ├── PolicyError
     │   ├── PolicyLoadError ...... policies/ does not compile or its data is malformed
     │   └── PolicyEvaluationError  the engine failed; the verdict is deny
@@ -75,6 +76,10 @@ class PlaceholderError(InputError):
 
 class ParseWorkerError(SqlgateError):
     """A parse worker process died (or the pool is closed): the set is not reviewed."""
+
+
+class Overloaded(SqlgateError):
+    """The server refuses work it cannot admit now (queue full); the caller may retry."""
 
 
 class MetadataError(InputError):

@@ -206,7 +206,12 @@ def _check_before_parsing(
     texts: list[str] = []
     total = 0
     for f in files:
-        text = decode(f)
+        try:
+            text = decode(f)
+        except InputError:
+            # Files from here on are never parsed: the parse raises this error when it
+            # reaches the file, after any error of an earlier one (errors keep file order).
+            break
         size = expanded_bytes(text, variables)
         if size > limits.max_file_bytes:
             raise LimitExceeded(
@@ -225,9 +230,13 @@ def _check_before_parsing(
     if total // 2 + len(files) <= limits.max_statements:
         return
     remaining = limits.max_statements
-    for f, text in zip(files, texts, strict=True):
+    for f, text in zip(files, texts, strict=False):
         try:
-            count = len(split(expand(text, variables, path=f.path), dialect, limit=remaining))  # type: ignore[arg-type]
+            expanded = expand(text, variables, path=f.path)
+        except InputError:
+            break  # a missing placeholder: raised by the parse, in file order
+        try:
+            count = len(split(expanded, dialect, limit=remaining))  # type: ignore[arg-type]
         except TooManyStatements:
             raise LimitExceeded(
                 f"more than {limits.max_statements} statements in the set (counted before parsing)",

@@ -14,6 +14,7 @@ a fresh pool.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -151,6 +152,21 @@ class ParsePool:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+
+    def terminate(self) -> None:
+        """Close without waiting: cancel queued files and kill busy workers (shutdown)."""
+        with self._lock:
+            self._closed = True
+            executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        # ProcessPoolExecutor has no public kill; its worker map is the documented-by-
+        # source way to reach the processes (shutdown(wait=False) leaves them running).
+        workers = list((getattr(executor, "_processes", None) or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in workers:
+            with contextlib.suppress(OSError, ValueError):
+                process.kill()
 
     def __enter__(self) -> ParsePool:
         return self

@@ -295,6 +295,17 @@ class IsolatedEngine:
         for worker in idle:
             worker.stop()
 
+    def terminate(self) -> None:
+        """``close``, then SIGKILL busy workers too (server shutdown after the grace
+        period: their calls were cancelled). An evaluation running on one fails as a
+        dead worker would; nothing is replaced once closed."""
+        self.close()
+        with self._cond:
+            busy = list(self._live)
+        for worker in busy:
+            with contextlib.suppress(OSError, ValueError):
+                worker.process.kill()
+
     def __enter__(self) -> IsolatedEngine:
         return self
 

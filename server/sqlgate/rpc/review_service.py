@@ -31,6 +31,7 @@ from sqlgate.errors import Conflict, InputError, SqlgateError
 from sqlgate.observe.metrics import DECISIONS, FINDINGS
 from sqlgate.promotion import apply_requirements
 from sqlgate.review import review
+from sqlgate.rpc.admission import Admission
 from sqlgate.rpc.messages import request_from_proto, result_to_proto
 from sqlgate.rpc.status import abort
 from sqlgate.store.base import ApprovalRecord, VerdictRecord
@@ -43,11 +44,21 @@ _DECISIONS = {
 }
 
 
+def _input_bytes(request: review_pb2.CheckRequest) -> int:
+    """What a review has to read: migrations, sidecars, variables (they expand), catalog."""
+    return (
+        sum(len(m.content) + len(m.metadata) for m in request.migrations)
+        + sum(len(k) + len(v) for k, v in request.variables.items())
+        + len(request.catalog)
+    )
+
+
 class ReviewService(review_pb2_grpc.ReviewServiceServicer):
     """All state lives in the App (engine, store, keys, audit, roles)."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, admission: Admission | None = None) -> None:
         self._app = app
+        self._admission = admission or Admission(app.config.limits)
 
     # --- Check ----------------------------------------------------------------------
 
@@ -77,18 +88,22 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
             app.roles, app.audit, principal, ["author", "ci"], env, "check"
         )
 
-    def _check(self, request: review_pb2.CheckRequest) -> review_pb2.CheckResponse:
+    def _check(
+        self, request: review_pb2.CheckRequest, deadline_s: float | None
+    ) -> review_pb2.CheckResponse:
         app = self._app
         principal = current_principal()
         author, role = self._author(principal, request)
-        result = review(
-            request_from_proto(request),
-            engine=app.engine,
-            limits=app.limits,
-            cache=app.parse_cache,
-            pool=app.parse_pool,
-            catalogs=app.catalogs,
-        )
+        reviewed = request_from_proto(request)
+        with self._admission.admit(_input_bytes(request), deadline_s):
+            result = review(
+                reviewed,
+                engine=app.engine,
+                limits=app.limits,
+                cache=app.parse_cache,
+                pool=app.parse_pool,
+                catalogs=app.catalogs,
+            )
         result = apply_requirements(
             result,
             environment=request.environment,
@@ -127,7 +142,7 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
         self, request: review_pb2.CheckRequest, context: grpc.ServicerContext
     ) -> review_pb2.CheckResponse:
         try:
-            return self._check(request)
+            return self._check(request, context.time_remaining())
         except Exception as exc:  # noqa: BLE001 - mapped by status.abort, INTERNAL if unknown
             abort(context, exc, "Check")
 

@@ -4,15 +4,20 @@
 failure stops the server before it listens), installs the authentication interceptor,
 binds the listen address (TLS/mTLS when ``tls`` is configured) and returns the bound
 port too, so tests can listen on port 0. ``serve`` blocks until SIGTERM/SIGINT and
-then stops gracefully, letting in-flight calls finish within the grace period.
+then stops gracefully: health goes NOT_SERVING, queued large reviews are refused,
+in-flight calls get the grace period to finish and are then cancelled, parse/policy
+workers still busy for them are killed, and the process exits even if a cancelled
+call's thread is still in uninterruptible parsing (docs/config.md, `grace_s`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import signal
 import threading
+import time
 from concurrent import futures
 from types import FrameType
 
@@ -27,6 +32,7 @@ from sqlgate.config import ServerConfig
 from sqlgate.errors import ListenError
 from sqlgate.observe.calls import CallInterceptor
 from sqlgate.policy.engine import Engine
+from sqlgate.rpc.admission import Admission, check_threads
 from sqlgate.rpc.execution_service import add_trust_services
 from sqlgate.rpc.review_service import ReviewService
 
@@ -43,15 +49,20 @@ class RunningServer:
     port: int
     app: App
     health: health.HealthServicer
+    admission: Admission
 
     @property
     def engine(self) -> Engine:
         return self.app.engine
 
     def stop(self, grace_s: float | None = None) -> None:
-        """Go NOT_SERVING, stop taking calls, wait for in-flight ones, release the App."""
+        """Go NOT_SERVING, refuse queued large reviews, stop taking calls, let in-flight
+        ones finish within ``grace_s`` (then they are cancelled), kill the parse/policy
+        workers still busy for cancelled calls, release the App."""
         self.health.enter_graceful_shutdown()
+        self.admission.close()
         self.server.stop(grace_s).wait()
+        self.app.terminate_workers()
         self.app.close()
 
 
@@ -63,7 +74,9 @@ def create_server(
 ) -> RunningServer:
     """A bound (not yet started) server; ListenError if the address cannot be bound
     (in use, even by another gRPC server: port reuse is off)."""
+    check_threads(config.limits, config.max_workers)
     app = app or App.build(config, engine=engine)
+    admission = Admission(config.limits)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.max_workers),
         # Calls first: refused and unauthenticated calls are counted and logged too.
@@ -76,7 +89,7 @@ def create_server(
             ("grpc.so_reuseport", 0),
         ],
     )
-    review_pb2_grpc.add_ReviewServiceServicer_to_server(ReviewService(app), server)
+    review_pb2_grpc.add_ReviewServiceServicer_to_server(ReviewService(app, admission), server)
     trust_services = add_trust_services(app, server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -104,12 +117,19 @@ def create_server(
     if port == 0:
         app.close()
         raise ListenError(f"cannot listen on {config.listen} (is another server using the port?)")
-    return RunningServer(server=server, port=port, app=app, health=health_servicer)
+    return RunningServer(
+        server=server, port=port, app=app, health=health_servicer, admission=admission
+    )
 
 
 def build_server(config: ServerConfig) -> grpc.Server:
     """The bound, not yet started gRPC server for ``config``."""
     return create_server(config).server
+
+
+# After the grace period and the workers are killed, how long cancelled reviews get to
+# notice before the process exits without them.
+STRAGGLER_WAIT_S = 1.0
 
 
 def serve(config: ServerConfig, *, ready: threading.Event | None = None) -> None:
@@ -135,8 +155,23 @@ def serve(config: ServerConfig, *, ready: threading.Event | None = None) -> None
         if ready is not None:
             ready.set()
         stop.wait()
+        started = time.monotonic()
         running.stop(config.grace_s)
+        left = started + config.grace_s + STRAGGLER_WAIT_S - time.monotonic()
+        stragglers = running.admission.wait_idle(max(0.0, left))
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if stragglers:
+        # A cancelled call still in pure-Python work (a parse of a 4 MB file, facts) cannot
+        # be interrupted, and the interpreter would wait for its thread at exit: stop
+        # now, as promised by the grace period. Nothing is lost: its client saw the call
+        # cancelled, and every store write is a transaction.
+        log.warning(
+            "sqlgate stopped; %d review(s) still busy after the %gs grace period abandoned",
+            stragglers,
+            config.grace_s,
+        )
+        logging.shutdown()
+        os._exit(0)
     log.info("sqlgate stopped")

@@ -16,6 +16,7 @@ from sqlgate.errors import (
     Conflict,
     InputError,
     NotFound,
+    Overloaded,
     PermissionDenied,
     TrustError,
     Unauthenticated,
@@ -49,6 +50,7 @@ _CODES: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
     (AlreadyRedeemed, grpc.StatusCode.FAILED_PRECONDITION),
     (Conflict, grpc.StatusCode.FAILED_PRECONDITION),
     (TrustError, grpc.StatusCode.FAILED_PRECONDITION),
+    (Overloaded, grpc.StatusCode.RESOURCE_EXHAUSTED),
 )
 
 
