@@ -105,3 +105,18 @@ def test_destructive_gate_cannot_be_suppressed(engine: EmbeddedEngine) -> None:
 def test_comment_inside_a_statement_is_invalid(engine: EmbeddedEngine) -> None:
     sql = "CREATE TABLE n (\n  -- sqlgate:ignore rename-column -- x\n  id bigint\n);\n"
     assert "suppression-invalid" in rules(check(engine, sql))
+
+
+def test_more_file_comments_than_the_limit_are_invalid(engine: EmbeddedEngine) -> None:
+    """Each ignore-file comment lists every statement: thousands would blow up the input."""
+    from sqlgate.suppress import MAX_FILE_DIRECTIVES
+
+    comments = "".join(
+        f"-- sqlgate:ignore-file rename-column -- copy {i}\n"
+        for i in range(MAX_FILE_DIRECTIVES + 3)
+    )
+    result = check(engine, comments + RENAME * 3)
+    invalid = [f for f in result.findings if f.rule == "suppression-invalid"]
+    assert [f.line for f in invalid] == [MAX_FILE_DIRECTIVES + i + 1 for i in range(3)]
+    assert "more than 64 ignore-file comments" in invalid[0].message
+    assert result.decision == "deny"

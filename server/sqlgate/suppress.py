@@ -20,6 +20,7 @@ is the statement a finding about the comment itself points at.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -47,16 +48,44 @@ def _split(rest: str) -> tuple[list[str], str, str | None]:
     return rules, reason, None
 
 
-def _spans(statements: Sequence[Statement]) -> list[tuple[int, int]]:
-    return sorted({(s.line, s.end_line) for s in statements})
+# More ``ignore-file`` comments in one file than this are refused (each covers every
+# statement of the file, so thousands of them would make the policy input quadratic).
+MAX_FILE_DIRECTIVES = 64
 
 
-def _anchor(statements: Sequence[Statement], line: int) -> int:
-    """The statement a finding about the comment points at: the next one, else the last."""
-    after = [s.index for s in statements if s.line > line]
-    if after:
-        return after[0]
-    return statements[-1].index if statements else 0
+class _Lines:
+    """Line lookups over one file's statements (in order), each O(log n): a file with a
+    comment before each of 50k statements used to scan every statement per comment."""
+
+    def __init__(self, statements: Sequence[Statement]) -> None:
+        spans = sorted({(s.line, s.end_line) for s in statements})
+        self.starts = [a for a, _ in spans]
+        # Highest end line among the spans starting at or before each one.
+        self.reach: list[int] = []
+        for _, b in spans:
+            self.reach.append(max(b, self.reach[-1]) if self.reach else b)
+        self.by_line: dict[int, list[int]] = {}
+        for s in statements:
+            self.by_line.setdefault(s.line, []).append(s.index)
+        self.lines = [s.line for s in statements]
+        self.indexes = [s.index for s in statements]
+
+    def inside(self, number: int) -> bool:
+        """Whether line ``number`` lies within some statement's lines."""
+        i = bisect.bisect_right(self.starts, number)
+        return i > 0 and self.reach[i - 1] >= number
+
+    def next_start(self, number: int) -> int | None:
+        """The first line after ``number`` on which a statement starts."""
+        i = bisect.bisect_right(self.starts, number)
+        return self.starts[i] if i < len(self.starts) else None
+
+    def anchor(self, number: int) -> int:
+        """The statement a finding about the comment points at: the next one, else the last."""
+        i = bisect.bisect_right(self.lines, number)
+        if i < len(self.lines):
+            return self.indexes[i]
+        return self.indexes[-1] if self.indexes else 0
 
 
 def find_suppressions(
@@ -64,8 +93,9 @@ def find_suppressions(
 ) -> list[dict[str, Any]]:
     """Every ``sqlgate:ignore``/``ignore-file`` comment of one file (statements: that file's)."""
     mine = [s for s in statements if s.file == path]
-    spans = _spans(mine)
+    lines = _Lines(mine)
     out: list[dict[str, Any]] = []
+    file_directives = 0
     for number, line in enumerate(text.split("\n"), start=1):
         m = _DIRECTIVE.match(line.rstrip("\r"))
         if m is None:
@@ -73,17 +103,23 @@ def find_suppressions(
         scope = "file" if m.group("kind") == "ignore-file" else "statement"
         rules, reason, error = _split(m.group("rest"))
         covered: list[int] = []
-        if error is None and any(a <= number <= b for a, b in spans):
+        if error is None and lines.inside(number):
             error = "is inside a statement; put it on its own line before the statement"
         if error is None and scope == "file":
-            covered = [s.index for s in mine]
+            file_directives += 1
+            if file_directives > MAX_FILE_DIRECTIVES:
+                error = (
+                    f"is one of more than {MAX_FILE_DIRECTIVES} ignore-file comments in the file"
+                )
+            else:
+                covered = [s.index for s in mine]
         elif error is None:
-            after = [a for a, _ in spans if a > number]
-            if not after:
+            after = lines.next_start(number)
+            if after is None:
                 error = "has no statement after it"
             else:
-                covered = [s.index for s in mine if s.line == after[0]]
-        anchor = covered[0] if covered else _anchor(mine, number)
+                covered = list(lines.by_line[after])
+        anchor = covered[0] if covered else lines.anchor(number)
         out.append(
             {
                 "anchor": anchor,
