@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlgate_client.templates import MissingValue
+from sqlgate_client.templates import PLACEHOLDER, MissingValue, placeholder_name
 from sqlgate_client.templates import expand as _expand
 from sqlgate_client.templates import names as _names
 
@@ -41,8 +41,8 @@ def expanded_bytes(text: str, variables: Mapping[str, str] | None) -> int:
     size = len(text.encode("utf-8"))
     if "{" not in text or not variables:
         return size
-    for match in _PLACEHOLDER.finditer(text):
-        value = variables.get(_name(match))
+    for match in PLACEHOLDER.finditer(text):
+        value = variables.get(placeholder_name(match))
         if value is not None:
             size += len(value.encode("utf-8")) - len(match.group(0).encode("utf-8"))
     return size
