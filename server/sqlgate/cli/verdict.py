@@ -49,21 +49,20 @@ def _envelope(path: str) -> bytes:
 
 def _files(paths: list[str]) -> dict[str, bytes]:
     """Path (as ``sqlgate check`` names it) -> bytes; directories expanded like check."""
-    from sqlgate_client.check import display_path
+    from sqlgate_client.check import display_path, names_base
     from sqlgate_client.ordering import collect
 
-    out: dict[str, bytes] = {}
+    files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if not path.exists():
             raise InputError("no such file or directory", file=raw)
         try:
-            found = collect([path]) if path.is_dir() else [path]
+            files.extend(collect([path]) if path.is_dir() else [path])
         except (OSError, ValueError) as exc:
             raise InputError(str(exc), file=raw) from exc
-        for f in found:
-            out[display_path(f)] = _read(str(f), "file")
-    return out
+    base = names_base(files) if files else None  # the names `sqlgate check` sends
+    return {display_path(f, base): _read(str(f), "file") for f in files}
 
 
 def _verify(args: argparse.Namespace) -> int:
