@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ALLOW, DEPLOY, scrape, with_test_principals
 from container import Rootfs, argv, environment, run_once, start, stop
+from deploy_common import ALLOW, DEPLOY, scrape, with_test_principals
 from opa_tools import opa_bin
 from serving import free_port, pg_store_url, wait_serving
 from sqlgate_client.check import MigrationInput, check_remote

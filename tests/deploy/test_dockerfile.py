@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 
 import yaml
-from conftest import DEPLOY, ROOT, load_yaml_docs, port_of
+from deploy_common import DEPLOY, ROOT, load_yaml_docs, port_of
 from serving import serving
 from sqlgate.cli.main import build_parser
 from sqlgate.config import ServerConfig

@@ -15,8 +15,16 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ALLOW, DEPLOY, DIGESTS, load_yaml_docs, port_of, scrape, with_test_principals
 from container import Rootfs, argv, environment, run_once, start, stop
+from deploy_common import (
+    ALLOW,
+    DEPLOY,
+    DIGESTS,
+    load_yaml_docs,
+    port_of,
+    scrape,
+    with_test_principals,
+)
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from serving import free_port, pg_store_url, wait_serving
 from sqlgate.trust.keys import Keyset

@@ -1,4 +1,5 @@
-"""Shared pieces of the deploy/ tests: the manifests, principals, a migration to check."""
+"""Shared pieces of the deploy/ tests (not a conftest: module names must not clash with
+the other suites' conftest modules): the manifests, principals, a migration to check."""
 
 from __future__ import annotations
 
