@@ -194,7 +194,7 @@ def _rehearse_in(
         version = conn.info.server_version
         for m in migrations:
             m.steps = plan(m, server_version=version)
-        tracer = Tracer(conn, exclude=excluded)
+        tracer = Tracer(conn, exclude=excluded, sampler_dsn=dsn)
         reconciler = reconcile.Reconciler(conn, opts.timeouts.statement_timeout)
         applier = Applier(
             conn, history, runner_id=opts.runner_id, stop=stop, out=say, observer=tracer
@@ -222,6 +222,7 @@ def _rehearse_in(
                 applied.append(m)
                 reconciler.verify(m.path, "after migration")
         finally:
+            tracer.close()
             result.statements = tracer.traces
             result.reconciliation = reconciler.outcomes
             result.phases_ms["apply"] = _ms(t0)

@@ -6,8 +6,11 @@ the statement was taken by it and is held until the step commits, so its measure
 hold time runs from the statement's start to the commit. Rewrites are measured, not
 guessed: a table or index whose ``relfilenode`` changed across the statement was
 rewritten (or truncated) by it. Statements PostgreSQL runs only in autocommit (``CREATE
-INDEX CONCURRENTLY`` ...) release their locks when they end, so for those only the
-duration and the rewrites are measured; the report says so. Locks on TOAST relations
+INDEX CONCURRENTLY`` ...) release their locks when they end: for those a second session
+samples ``pg_locks`` of the applier's backend every few milliseconds while the statement
+runs, so their locks are measured too, with hold times accurate to the sampling interval
+(``until`` is ``statement end (sampled)``; a lock held for less than one interval can be
+missed, which the report's note says). Locks on TOAST relations
 (a table's out-of-line storage, e.g. created by the first ADD COLUMN of a text column)
 are left out: they follow their table's.
 """
@@ -15,6 +18,7 @@ are left out: they follow their table's.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -104,11 +108,68 @@ class StatementTrace:
         ]
 
 
+_SAMPLE = (
+    "SELECT coalesce(c.oid::regclass::text, 'oid ' || l.relation), coalesce(c.relkind::text, ''),"
+    " l.mode, l.granted FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation"
+    " WHERE l.pid = %s AND l.locktype = 'relation'"
+    " AND coalesce(c.relnamespace NOT IN ('pg_catalog'::regnamespace,"
+    " 'information_schema'::regnamespace, 'pg_toast'::regnamespace), true)"
+)
+SAMPLE_INTERVAL_S = 0.005
+
+
+class LockSampler:
+    """Polls another backend's relation locks from its own session until stopped."""
+
+    def __init__(self, dsn: str, pid: int) -> None:
+        self.conn: Connection = psycopg.connect(dsn, autocommit=True, prepare_threshold=None)
+        self.pid = pid
+        self.seen: dict[tuple[str, str, str], list[float]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lock-sampler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                for name, kind, mode, granted in self.conn.execute(_SAMPLE, (self.pid,)):
+                    if granted:
+                        span = self.seen.setdefault((str(name), str(kind), str(mode)), [now, now])
+                        span[1] = now
+                self._stop.wait(SAMPLE_INTERVAL_S)
+        except psycopg.Error:
+            return  # a sampler failure loses samples, never the rehearsal
+
+    def stop(self) -> list[LockHeld]:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.conn.close()
+        return [
+            LockHeld(
+                name,
+                _KINDS.get(kind, kind or "relation"),
+                lock_mode(mode),
+                True,
+                created=False,
+                until="statement end (sampled)",
+                held_ms=round((last - first) * 1000.0 + SAMPLE_INTERVAL_S * 1000.0, 3),
+            )
+            for (name, kind, mode), (first, last) in sorted(self.seen.items())
+        ]
+
+
 class Tracer:
     """The :class:`~sqlgate_client.runner.apply.Observer` of a rehearsal."""
 
-    def __init__(self, conn: Connection, *, exclude: Collection[str] = ()) -> None:
+    def __init__(
+        self, conn: Connection, *, exclude: Collection[str] = (), sampler_dsn: str | None = None
+    ) -> None:
         self.conn = conn
+        self.sampler_dsn = sampler_dsn
+        self._sampler: LockSampler | None = None
         self.exclude = set(exclude)
         self.traces: list[StatementTrace] = []
         self._files: dict[int, tuple[str, str, int]] = {}
@@ -131,6 +192,10 @@ class Tracer:
         self._current = StatementTrace(m.path, s.index, s.line, text[:300])
         self.traces.append(self._current)
         self._files = self._relfilenodes()
+        idle = self.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        if self.sampler_dsn and idle and s.batch is None:
+            self._sampler = LockSampler(self.sampler_dsn, self.conn.info.backend_pid)
+            self._sampler.start()
         self._t0 = time.monotonic()
 
     def after_statement(
@@ -139,6 +204,8 @@ class Tracer:
         cur = self._current
         if cur is None:
             return
+        sampled = self._sampler.stop() if self._sampler is not None else None
+        self._sampler = None
         cur.in_transaction = in_transaction
         cur.duration_ms, cur.rows, cur.outcome = r.duration_ms, r.rows, r.outcome
         if in_transaction:
@@ -160,6 +227,12 @@ class Tracer:
             cur.note = "batched: each chunk is its own short transaction (row locks per chunk)"
             if self.on_batch_done is not None:
                 self.on_batch_done(m, s)
+        elif sampled is not None:
+            cur.locks = [lk for lk in sampled if lk.relation not in self.exclude]
+            cur.note = (
+                "ran in autocommit: locks sampled from a second session every "
+                f"{SAMPLE_INTERVAL_S * 1000:.0f} ms while it ran (a shorter lock can be missed)"
+            )
         else:
             cur.note = (
                 "ran in autocommit: its locks are released when it ends (held for at most "
@@ -182,9 +255,16 @@ class Tracer:
         if self._current is not None:
             self._current.chunks.append(Chunk(chunk, rows, duration_ms))
 
+    def close(self) -> None:
+        """Stop a sampler left running by a statement that failed (no after_statement)."""
+        if self._sampler is not None:
+            self._sampler.stop()
+            self._sampler = None
+
     def settle(self, run: RunResult) -> None:
         """Final outcomes from the applier (a statement rolled back after it ran is
         ``aborted``; the failing or interrupted one keeps its error and rows so far)."""
+        self.close()
         final = {(s.file, s.index): s for f in run.files for s in f.statements}
         for t in self.traces:
             r = final.get((t.file, t.index))
