@@ -32,7 +32,7 @@ from sqlgate.review import request_limits
 from sqlgate.roles import RoleRules
 from sqlgate.store import Store, open_store
 from sqlgate.targets import TargetCatalogs
-from sqlgate.trust.keys import Keyset
+from sqlgate.trust.keys import KeyRecord, Keyset
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,30 @@ def _open_store(url: str) -> Store:
     return open_store(url)
 
 
+def _audit_key_change(audit: AuditLog, before: list[KeyRecord], after: list[KeyRecord]) -> None:
+    """A running server saw ``sqlgate keys rotate/revoke`` change its key directory."""
+    old = {k.key_id: k.state for k in before}
+    changes = [
+        {"key_id": k.key_id, "purpose": k.purpose, "from": old.get(k.key_id), "to": k.state}
+        for k in after
+        if old.get(k.key_id) != k.state
+    ]
+    try:
+        audit.record(
+            "key_change",
+            "sqlgate",
+            {
+                "reason": "key directory changed (reloaded without restart)",
+                "changes": changes,
+                "keys": [
+                    {"key_id": k.key_id, "purpose": k.purpose, "state": k.state} for k in after
+                ],
+            },
+        )
+    except Exception:  # the new keys are in force either way; the failure is logged
+        log.exception("could not audit a key change")
+
+
 @dataclasses.dataclass
 class App:
     """Prepared engine, store, keys, audit log, roles, identities, limits and clock."""
@@ -157,7 +181,12 @@ class App:
             export.check_writable()
         store = _open_store(config.store)
         audit = AuditLog(
-            store, checkpoint_signer, config.audit_checkpoint_every, clock=clock, export=export
+            store,
+            checkpoint_signer,
+            config.audit_checkpoint_every,
+            clock=clock,
+            export=export,
+            signer_source=lambda: keyset.signer("checkpoint"),  # follows rotations
         )
         app = cls(
             config=config,
@@ -191,6 +220,7 @@ class App:
                 ],
             },
         )
+        keyset.on_change = lambda before, after: _audit_key_change(audit, before, after)
         return app
 
     def now(self) -> datetime:

@@ -22,6 +22,7 @@ from sqlgate.app import App
 from sqlgate.audit.log import AuditedUnit
 from sqlgate.errors import SignatureError
 from sqlgate.store.base import ApprovalRecord, VerdictRecord
+from sqlgate.trust.keys import Signer
 from sqlgate.trust.verdict import build_statement, sign_verdict, verify_verdict
 
 
@@ -63,6 +64,7 @@ def issue(
     in one transaction); returns the record."""
     verdict_id = verdict_id or new_verdict_id()
     now = app.now()
+    signer = app.keyset.signer("verdict")  # before the unit: a key reload audits itself
     with app.audit.atomic() as unit:
         record = _issue_in(
             app,
@@ -73,6 +75,7 @@ def issue(
             details=details,
             verdict_id=verdict_id,
             now=now,
+            signer=signer,
         )
         if approvals:
             faults.point("approve:verdict-stored")
@@ -91,6 +94,7 @@ def _issue_in(
     details: Mapping[str, Any],
     verdict_id: str,
     now: datetime,
+    signer: Signer,
 ) -> VerdictRecord:
     event = unit.record(
         kind,
@@ -123,7 +127,7 @@ def _issue_in(
         supersedes=draft.supersedes,
         binding=draft.binding,
     )
-    envelope = sign_verdict(statement, app.keyset.signer("verdict"))
+    envelope = sign_verdict(statement, signer)
     record = VerdictRecord(
         verdict_id=verdict_id,
         created_at=now,

@@ -98,6 +98,7 @@ class AuditLog:
         *,
         clock: Callable[[], datetime] = _utcnow,
         export: CheckpointSink | None = None,
+        signer_source: Callable[[], CheckpointSigner] | None = None,
     ) -> None:
         if every < 1:
             raise ValueError("checkpoint interval must be at least 1")
@@ -106,6 +107,8 @@ class AuditLog:
         self.every = every
         self._clock = clock
         self.export = export
+        # The current checkpoint key (a rotated keyset changes it); else ``signer``.
+        self._signer_source = signer_source
 
     def record(self, kind: str, principal: str, details: Mapping[str, Any]) -> AuditRecord:
         """Append one event of a known ``kind``; an unknown kind is a programming error.
@@ -146,15 +149,16 @@ class AuditLog:
 
     def checkpoint(self, record: AuditRecord) -> CheckpointRecord:
         """Sign (sequence, hash, at) of ``record`` and store the checkpoint."""
-        if self.signer is None:
+        signer = self._signer_source() if self._signer_source is not None else self.signer
+        if signer is None:
             raise ValueError("no checkpoint signer configured")
         at = self._clock()
-        signature = self.signer.sign(checkpoint_payload(record.sequence, record.hash, at))
+        signature = signer.sign(checkpoint_payload(record.sequence, record.hash, at))
         checkpoint = CheckpointRecord(
             sequence=record.sequence,
             hash=record.hash,
             at=at,
-            key_id=self.signer.key_id,
+            key_id=signer.key_id,
             signature=signature,
         )
         self.store.put_checkpoint(checkpoint)

@@ -8,7 +8,12 @@ first, so signing never silently stops.
 
 On disk (``sqlgate keys generate --dir D``): one PKCS#8 PEM per key, mode 0600, named
 ``<key_id>.pem``, plus ``keyset.json`` listing ``key_id``, ``purpose``, ``state`` and
-``created_at``. Key files readable by group or others are refused. From the
+``created_at``. Key files readable by group or others are refused. A keyset loaded from
+a directory follows it: every use first checks ``keyset.json`` (one ``stat``) and, when
+``sqlgate keys rotate``/``revoke`` changed it, reloads — so a running server, and every
+replica sharing the directory, signs with the new key and stops trusting a revoked one
+without a restart; ``on_change`` (the server audits it) hears of each reload. A
+directory that no longer loads fails every use (closed), it never keeps old keys. From the
 environment: ``SQLGATE_KEYS_DIR``, else ``SQLGATE_<PURPOSE>_KEY`` holding a PEM or the
 base64 of a raw 32-byte Ed25519 private key (such keys are active and read-only).
 """
@@ -20,7 +25,8 @@ import binascii
 import json
 import os
 import stat
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,6 +121,37 @@ class Keyset:
         self._records = list(records)
         self._directory = directory
         self._check()
+        self._seen = self._manifest_stamp()
+        self._reload_lock = threading.Lock()
+        self.on_change: Callable[[list[KeyRecord], list[KeyRecord]], None] | None = None
+
+    def _manifest_stamp(self) -> tuple[int, int, int] | None:
+        if self._directory is None:
+            return None
+        try:
+            st = (self._directory / MANIFEST).stat()
+        except OSError:
+            return (0, 0, 0)  # gone: the next use tries to load and fails closed
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def refresh(self) -> bool:
+        """Reload from the directory if its manifest changed; True when it did.
+
+        Raises ConfigError when the changed directory does not load: no use of the old
+        keys (one of them may just have been revoked) until it does.
+        """
+        if self._directory is None or self._manifest_stamp() == self._seen:
+            return False
+        with self._reload_lock:
+            stamp = self._manifest_stamp()
+            if stamp == self._seen:
+                return False
+            fresh = Keyset.load(self._directory)
+            before, self._records = self._records, fresh._records
+            self._seen = stamp
+        if self.on_change is not None:
+            self.on_change(before, list(self._records))
+        return True
 
     # --- construction ---------------------------------------------------------------
 
@@ -184,12 +221,14 @@ class Keyset:
     # --- queries ----------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[KeyRecord]:
+        self.refresh()
         return iter(self._records)
 
     def signer(self, purpose: str) -> Signer:
         """The one active key of ``purpose``; KeyError_ when there is none or several."""
         with server_errors():
             check_purpose(purpose)
+        self.refresh()
         active = [r for r in self._records if r.purpose == purpose and r.state == "active"]
         if len(active) != 1:
             raise KeyError_(f"expected exactly one active {purpose} key, found {len(active)}")
@@ -197,6 +236,7 @@ class Keyset:
 
     def public_keyset(self) -> PublicKeyset:
         """What verifiers pin: every key's public half and state."""
+        self.refresh()
         with server_errors():
             return PublicKeyset(
                 PublicKeyEntry(r.key_id, r.purpose, _raw_public(r.private_key), r.state)
@@ -269,6 +309,7 @@ class Keyset:
         tmp = self._directory / f".{MANIFEST}.tmp"
         tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         tmp.replace(self._directory / MANIFEST)
+        self._seen = self._manifest_stamp()
 
 
 def _read_private_pem(path: Path) -> Ed25519PrivateKey:
