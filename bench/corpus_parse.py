@@ -25,12 +25,13 @@ from sqlgate.parse.source import decode
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
-def run(dialect: str, root: Path, fill: bool, top: int) -> None:
+def run(dialect: str, root: Path, fill: bool, top_n: int) -> None:
     files = sorted(p for p in (root / dialect).rglob("*") if p.is_file())
     kinds: collections.Counter[str] = collections.Counter()
     reasons: collections.Counter[str] = collections.Counter()
     errors: collections.Counter[str] = collections.Counter()
     sql_statements = 0
+    opaque = top = top_understood = inner = inner_unknown = 0
     elapsed = 0.0
     for path in files:
         source = SourceFile(str(path), path.read_bytes())
@@ -53,6 +54,14 @@ def run(dialect: str, root: Path, fill: bool, top: int) -> None:
             kinds[s.kind] += 1
             if s.kind == "unknown":
                 reasons[str(s.to_json()["reason"])[:90]] += 1
+            elif s.opaque:
+                opaque += 1
+            if s.via is None:
+                top += 1
+                top_understood += s.kind != "unknown" and not s.opaque
+            else:
+                inner += 1
+                inner_unknown += s.kind == "unknown" or s.opaque
     model = sum(kinds.values())
     print(
         f"== {dialect}: {len(files)} files, {sql_statements} SQL statements, "
@@ -63,8 +72,14 @@ def run(dialect: str, root: Path, fill: bool, top: int) -> None:
     print(f"   input errors: {dict(errors) or 'none'}")
     unknown = kinds.get("unknown", 0)
     print(f"   unknown: {unknown} ({100 * unknown / max(model, 1):.2f} % of model statements)")
-    for reason, n in reasons.most_common(top):
+    for reason, n in reasons.most_common(top_n):
         print(f"     {n:6d}  {reason}")
+    print(f"   opaque (not unknown): {opaque}")
+    print(
+        f"   understood (not unknown, not opaque): {top_understood} of {top} top-level "
+        f"model statements ({100 * top_understood / max(top, 1):.2f} %); {inner} more from "
+        f"CTEs, DO blocks and called function bodies, {inner_unknown} of them unknown/opaque"
+    )
     print("   per kind:")
     for kind, n in kinds.most_common():
         print(f"     {n:6d}  {kind}")

@@ -20,6 +20,8 @@ destructive := {
 	"delete-without-where": "approval",
 	"unbatched-backfill": "deny",
 	"unrecognized-statement": "approval",
+	# A changed lexing setting makes the executed text differ from the reviewed one.
+	"lexing-setting-change": "deny",
 }
 
 # Read as a plain reference with a default: `object.get(data, ...)` makes OPA see recursion

@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlgate import model as m
 from sqlgate.identifiers import identifiers_of
+from sqlgate.search_path import SearchPath
 
 AE, SRE, SHARE, SUE, RE_, AS = (
     "ACCESS EXCLUSIVE",
@@ -295,14 +296,18 @@ def derive(
     existing: set[str] | None = {_qualified(t) for t in cat_tables} if catalog else None
     indexes = _Indexes(cat_tables)
     created = _Created()
+    search_path = SearchPath()
     timeout_session = timeout_local = False
     stmt_timeout = (False, False)  # statement_timeout in force: (session, SET LOCAL)
     out: list[m.Statement] = []
     for s in statements:
-        targets = tuple(norm(t) for t in _target(s, indexes))
+        named = _target(s, indexes)
+        targets = tuple(norm(t) for t in named)
+        # Resolved against the search_path in force; None (unknowable) is not "created".
+        resolved = [search_path.resolve(t) for t in named]
         facts: dict[str, Any] = {
             "lock": _lock(s, dialect),
-            "table_created_in_set": bool(targets) and all(t in created for t in targets),
+            "table_created_in_set": bool(resolved) and all(r in created for r in resolved),
             "lock_timeout_set": timeout_session or timeout_local,
             "statement_timeout_set": any(stmt_timeout),
             "table_exists": (
@@ -314,7 +319,9 @@ def derive(
         }
         out.append(dataclasses.replace(s, facts=facts))
         # Effects of this statement on the state seen by later ones.
-        if isinstance(s, m.Set) and s.name in ("lock_timeout", "all"):
+        _created_by(s, created, search_path, existing)
+        search_path.after(s)
+        if isinstance(s, m.Set) and s.scope == "session" and s.name in ("lock_timeout", "all"):
             on = s.name == "lock_timeout" and s.value is not None and not _ZERO.match(s.value)
             if s.local:
                 timeout_local = on
@@ -322,8 +329,10 @@ def derive(
                 timeout_session, timeout_local = on, on and timeout_local
         elif isinstance(s, m.Transaction) and s.action in ("commit", "rollback"):
             timeout_local = False
-        stmt_timeout = _timeout_after(s, "statement_timeout", *stmt_timeout)
-        _effects(s, indexes, created, dialect)
+        if _session_scoped(s):
+            stmt_timeout = _timeout_after(s, "statement_timeout", *stmt_timeout)
+        if not _index_may_exist(s, indexes, facts["table_created_in_set"], existing is not None):
+            _effects(s, indexes, created, dialect)
     return SetFacts(statements=out, tables_created=created.ordered(), indexes=indexes.items)
 
 
@@ -337,10 +346,57 @@ def _timeout_after(s: m.Statement, name: str, session: bool, local: bool) -> tup
     return session, local
 
 
+def _session_scoped(s: m.Statement) -> bool:
+    """False for a setting that is not the session's: ALTER ROLE/DATABASE ... SET, a
+    function's SET clause."""
+    return not isinstance(s, m.Set) or s.scope == "session"
+
+
+def _index_may_exist(
+    s: m.Statement, indexes: _Indexes, table_created: bool, has_catalog: bool
+) -> bool:
+    """``CREATE INDEX IF NOT EXISTS name`` does nothing when ``name`` exists: it adds no
+    index unless nothing of that name is known and the table is new or a catalog shows
+    the name free."""
+    if not isinstance(s, m.CreateIndex) or not s.if_not_exists or not s.name:
+        return False
+    if indexes.table_of(s.name) is not None:
+        return True
+    return not (table_created or has_catalog)
+
+
+def _created_by(
+    s: m.Statement, created: _Created, path: SearchPath, existing: set[str] | None
+) -> None:
+    """Tables the set creates, as resolved names (``schema.name``, ``public.`` dropped).
+
+    ``CREATE TABLE IF NOT EXISTS t`` may find ``t`` already there and do nothing: it
+    counts as created only when a catalog says ``t`` does not exist. A name that cannot
+    be resolved (search_path) is not recorded: later statements on it are on an
+    existing table (fail closed).
+    """
+    if isinstance(s, m.CreateTable):
+        table = path.resolve(s.table)
+        if table is None or (s.if_not_exists and (existing is None or table in existing)):
+            return
+        created.add(table)
+    elif isinstance(s, m.DropTable):
+        for t in s.tables:
+            r = path.resolve(t)
+            if r is not None:
+                created.discard(r)
+    elif isinstance(s, m.RenameTable):
+        old, new = path.resolve(s.table), s.new_name
+        if old is None:
+            return
+        if "." in old and "." not in new:
+            new = f"{old.rsplit('.', 1)[0]}.{new}"
+        created.rename(old, norm(new))
+
+
 def _effects(s: m.Statement, indexes: _Indexes, created: _Created, dialect: str) -> None:
     if isinstance(s, m.CreateTable):
         table = norm(s.table)
-        created.add(table)
         for c in s.constraints:
             indexes.add(_implicit(table, c.constraint_type, c.name, c.columns))
         if dialect == "mysql":
@@ -362,10 +418,8 @@ def _effects(s: m.Statement, indexes: _Indexes, created: _Created, dialect: str)
     elif isinstance(s, m.DropTable):
         for t in s.tables:
             indexes.drop_table(norm(t))
-            created.discard(norm(t))
     elif isinstance(s, m.RenameTable):
         old, new = norm(s.table), norm(s.new_name)
         if "." in old and "." not in new:
             new = f"{old.rsplit('.', 1)[0]}.{new}"
         indexes.rename_table(old, new)
-        created.rename(old, new)

@@ -57,7 +57,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE plpgsql SECURITY DEFINER AS $$ BEGIN RETURN 1; END $$",
         {"kind": "create_function", "name": "f", "language": "plpgsql", "security_definer": True},
     ),
-    ("DO $$ BEGIN PERFORM 1; END $$", {"kind": "do_block", "language": "plpgsql", "opaque": True}),
+    ("DO LANGUAGE plpython3u $$ plpy.execute(1) $$", {"kind": "do_block", "language": "plpython3u", "opaque": True}),
     ("CALL p(1)", {"kind": "call", "name": "p", "opaque": True}),
     ("GRANT SELECT, INSERT ON t TO app, PUBLIC", {"kind": "grant", "privileges": ["select", "insert"], "objects": ["t"], "grantees": ["app", "public"]}),
     ("REVOKE ALL ON t FROM app", {"kind": "revoke", "privileges": ["all"], "grantees": ["app"]}),

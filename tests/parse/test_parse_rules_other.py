@@ -139,10 +139,6 @@ def test_postgres_has_null_mysql_fields() -> None:
             "DROP ROLE a, b",
             {"kind": "role", "operation": "drop", "names": ["a", "b"], "options": []},
         ),
-        (
-            "ALTER ROLE r SET search_path = x",
-            {"kind": "role", "operation": "alter", "names": ["r"], "options": ["set search_path"]},
-        ),
         ("COPY t FROM '/etc/passwd'", {"kind": "copy", "server_file": True, "program": False}),
         ("COPY t TO STDOUT", {"kind": "copy", "server_file": False, "program": False}),
         ("COPY t FROM PROGRAM 'curl x'", {"kind": "copy", "server_file": False, "program": True}),
@@ -152,3 +148,21 @@ def test_postgres_privileged_statements(sql: str, expected: dict[str, Any]) -> N
     d = one(sql + ";", "postgres")
     assert {k: d[k] for k in expected} == expected
     assert "secret" not in str({k: v for k, v in d.items() if k != "text"})
+
+
+def test_alter_role_set_is_a_role_change_and_a_role_scoped_setting() -> None:
+    sql = b"ALTER ROLE r SET search_path = x;"
+    parsed = parse_migrations([SourceFile("V1__x.sql", sql)], "postgres")
+    role, setting = (s.to_json() for s in parsed.statements)
+    assert [role[k] for k in ("kind", "operation", "names", "options")] == [
+        "role",
+        "alter",
+        ["r"],
+        ["set search_path"],
+    ]
+    assert [setting[k] for k in ("kind", "name", "value", "scope")] == [
+        "set",
+        "search_path",
+        "x",
+        "role",
+    ]

@@ -22,10 +22,14 @@ _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 def _names(cls: type) -> tuple[str, ...]:
     """A dataclass's field names, looked up once per class: ``to_json`` runs for every
-    statement of every review, and ``dataclasses.fields`` reflection dominated it."""
+    statement of every review, and ``dataclasses.fields`` reflection dominated it.
+    Fields marked ``internal`` (parser bookkeeping such as a function's parsed body) are
+    not part of the contract's JSON."""
     names = _FIELD_NAMES.get(cls)
     if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+        names = _FIELD_NAMES[cls] = tuple(
+            f.name for f in dataclasses.fields(cls) if not f.metadata.get("internal")
+        )
     return names
 
 
@@ -54,6 +58,13 @@ class Statement:
     text: str
     in_transaction: bool = False
     opaque: bool = False
+    # How the statement is reached when it is not a top-level statement of its file
+    # (additive): "cte" (a data-modifying WITH query), "do" (inside a DO block),
+    # "function <name>" (the body of a function the set defines, inlined where the set
+    # calls it), "trigger <name>", "set_config" (a set_config() call). Null otherwise.
+    via: str | None = None
+    # The functions the statement calls, lower-cased as written (schema kept), additive.
+    functions: tuple[str, ...] = ()
     facts: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:

@@ -9,6 +9,9 @@ from sqlgate.model.base import Statement
 
 @dataclass(frozen=True, kw_only=True)
 class CreateFunction(Statement):
+    """CREATE FUNCTION/PROCEDURE. Its body is reviewed where the set calls the function
+    (``sqlgate.parse.inline``), not here: defining a function runs none of its SQL."""
+
     kind = "create_function"
     name: str
     language: str | None

@@ -17,6 +17,7 @@ from sqlgate.errors import InputError, LimitExceeded
 from sqlgate.model import Delete, Statement, Transaction, Unknown, Update
 from sqlgate.parse.cache import FileParse, ParseCache, cache_key
 from sqlgate.parse.directives import batch_directive
+from sqlgate.parse.inline import inline_calls
 from sqlgate.parse.placeholders import expand, expanded_bytes
 from sqlgate.parse.placeholders import names as placeholder_names
 from sqlgate.parse.pool import ParsePool
@@ -59,7 +60,7 @@ def parse_migrations(
         raise InputError(f"unsupported dialect {dialect!r} (postgres or mysql)")
     _check_sizes(files, limits)
     _check_before_parsing(files, dialect, variables, limits)
-    statements: list[Statement] = []
+    collected: list[Statement] = []
     infos: list[FileInfo] = []
     count = 0
     outcomes = _outcomes(
@@ -73,8 +74,11 @@ def parse_migrations(
                 f"more than {limits.max_statements} statements in the set", file=file.path
             )
         for s in parsed.statements:
-            statements.append(dataclasses.replace(s, index=len(statements), file=file.path))
+            collected.append(dataclasses.replace(s, file=file.path))
         infos.append(FileInfo(file.path, sha256_hex(file.content), parsed.segments))
+    # Bodies of functions the set defines are reviewed where the set calls them.
+    expanded = inline_calls(collected, limits.max_statements, dialect)
+    statements = [dataclasses.replace(s, index=i) for i, s in enumerate(expanded)]
     return ParsedSet(statements=statements, statement_count=count, files=infos)
 
 
@@ -263,6 +267,9 @@ def _build_file(path: str, text: str, segments: list[Segment], dialect: str) -> 
         else [_mysql_statements(path, seg) for seg in segments]
     )
     for seg, stmts in zip(segments, built, strict=True):
+        if not stmts:  # a builder that modelled nothing must not drop the statement
+            reason = "sqlgate's model of this statement is empty"
+            stmts = [Unknown(**_common(path, seg), reason=reason)]  # noqa: PLW2901
         batch = batch_directive(seg.comments_before)
         for s in stmts:
             if batch is not None and isinstance(s, (Update, Delete)):

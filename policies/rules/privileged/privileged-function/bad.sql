@@ -1,0 +1,1 @@
+SELECT public.dblink_exec('host=other dbname=prod', 'DROP TABLE accounts');

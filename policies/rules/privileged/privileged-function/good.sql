@@ -1,0 +1,1 @@
+SELECT setval('accounts_id_seq', (SELECT max(id) FROM accounts));
