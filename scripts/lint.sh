@@ -12,4 +12,9 @@ echo "== mypy --strict"; "$bin/mypy"
 echo "== buf lint";    (cd proto && "../$bin/buf" lint)
 echo "== generated stubs"; "$bin/python" scripts/gen_proto.py --check
 bash scripts/policy_check.sh
+echo "== CI files vs their schemas"
+"$bin/check-jsonschema" --builtin-schema vendor.github-workflows deploy/github-actions/sqlgate.yml
+"$bin/check-jsonschema" --builtin-schema vendor.github-actions action.yml
+"$bin/check-jsonschema" --builtin-schema vendor.gitlab-ci deploy/gitlab-ci/.gitlab-ci.yml
+"$bin/check-jsonschema" --builtin-schema vendor.compose-spec deploy/compose.yaml
 echo "lint: all checks passed"
