@@ -31,7 +31,7 @@ from typing import Literal, Protocol, TextIO
 import psycopg
 from psycopg import sql
 
-from sqlgate_client.runner import session
+from sqlgate_client.runner import concurrent_index, session
 from sqlgate_client.runner.batch import rewrite
 from sqlgate_client.runner.errors import (
     Interrupted,
@@ -131,15 +131,6 @@ def _set_timeouts(conn: Connection, t: Timeouts, *, local: bool) -> None:
     scope = sql.SQL("SET LOCAL " if local else "SET ")
     conn.execute(scope + sql.SQL("lock_timeout = ") + sql.Literal(t.lock_timeout))
     conn.execute(scope + sql.SQL("statement_timeout = ") + sql.Literal(t.statement_timeout))
-
-
-def _invalid_indexes(conn: Connection) -> set[str]:
-    rows = conn.execute(
-        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_index i"
-        " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE NOT i.indisvalid"
-    ).fetchall()
-    return {str(r[0]) for r in rows}
 
 
 def execute(conn: Connection, statement: Statement) -> psycopg.Cursor[tuple[object, ...]]:
@@ -280,7 +271,13 @@ class Applier:
                 if step.kind == "transaction":
                     self._run_transaction(m, step, results)
                 elif step.kind == "alone":
-                    self._run_alone(m, step.statements[0], results, fr)
+                    self._run_alone(
+                        m,
+                        step.statements[0],
+                        results,
+                        fr,
+                        resumed=row.statements_done if row is not None else None,
+                    )
                 else:
                     self._run_batch(m, step.statements[0], row, results, fr)
         except _StepFailed as failed:
@@ -358,10 +355,18 @@ class Applier:
             self.observer.step_ended(m, step, committed=True)
 
     def _run_alone(
-        self, m: Migration, s: Statement, results: dict[int, StatementResult], fr: FileResult
+        self,
+        m: Migration,
+        s: Statement,
+        results: dict[int, StatementResult],
+        fr: FileResult,
+        *,
+        resumed: int | None = None,
     ) -> None:
         r = results[s.index]
-        before = _invalid_indexes(self.conn)
+        index = concurrent_index.target_of(s)
+        if index is not None and self._recover_index(m, s, index, r, fr, resumed=resumed):
+            return
         _set_timeouts(self.conn, m.timeouts, local=False)
         if self.observer is not None:
             self.observer.before_statement(m, s)
@@ -376,15 +381,18 @@ class Applier:
             raise _StepFailed(exc) from exc
         except psycopg.Error as exc:
             r.outcome, r.duration_ms, r.error = "failed", _ms(t0), _sql_error(exc)
-            leftovers = sorted(_invalid_indexes(self.conn) - before)
             undropped: list[str] = []
-            for name in leftovers:
+            # Only the index this statement names, never another invalid one elsewhere;
+            # with the connection gone the next run's recovery does it.
+            if index is not None and not (self.conn.broken or self.conn.closed):
                 try:
-                    self.conn.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS ") + sql.SQL(name))
-                    fr.dropped_invalid_indexes.append(name)
-                    self._say(f"dropped invalid index {name} left by the failed statement")
+                    found, name = concurrent_index.state(self.conn, index)
+                    if found == "invalid":
+                        concurrent_index.drop_invalid(self.conn, name)
+                        fr.dropped_invalid_indexes.append(name)
+                        self._say(f"dropped invalid index {name} left by the failed statement")
                 except psycopg.Error as drop_exc:
-                    undropped.append(f"{name} ({_sql_error(drop_exc)})")
+                    undropped.append(f"{index.name} ({_sql_error(drop_exc)})")
             note = ""
             if fr.dropped_invalid_indexes:
                 note += f"; dropped invalid index(es) {', '.join(fr.dropped_invalid_indexes)}"
@@ -401,6 +409,32 @@ class Applier:
             self.conn.execute("RESET lock_timeout")
             self.conn.execute("RESET statement_timeout")
         self.history.progress(m.version, s.index + 1)
+
+    def _recover_index(
+        self,
+        m: Migration,
+        s: Statement,
+        index: concurrent_index.IndexTarget,
+        r: StatementResult,
+        fr: FileResult,
+        *,
+        resumed: int | None,
+    ) -> bool:
+        """Before a named CREATE INDEX CONCURRENTLY: drop the INVALID index an interrupted
+        earlier run of it left; True (statement done, not run again) when an earlier run of
+        this migration reached it and its index is there and valid."""
+        found, name = concurrent_index.state(self.conn, index)
+        if found == "invalid":
+            concurrent_index.drop_invalid(self.conn, name)
+            fr.dropped_invalid_indexes.append(name)
+            self._say(f"dropped invalid index {name} left by an interrupted earlier run")
+            return False
+        if found == "valid" and resumed == s.index:
+            r.outcome, r.error = "succeeded", f"index {name} was completed by an earlier run"
+            self._say(f"{m.path}:{s.line}: index {name} already built by an interrupted run")
+            self.history.progress(m.version, s.index + 1)
+            return True
+        return False
 
     def _run_batch(
         self,
