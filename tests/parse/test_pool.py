@@ -135,3 +135,36 @@ def test_small_sets_stay_in_process() -> None:
         assert p.worth_it([SourceFile("big.sql", b"x" * p.min_bytes)])
     finally:
         p.close()
+
+
+def test_terminate_kills_busy_workers_without_waiting() -> None:
+    """Server shutdown: a worker in the middle of a long parse is killed, not awaited,
+    and a caller waiting for its file gets ParseWorkerError instead of waiting forever."""
+    import time
+    from pathlib import Path
+
+    def gone(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        return state == "Z"
+
+    busy = ParsePool(workers=2, min_bytes=0)
+    busy.warm_up()
+    pids = list(busy._get()._processes)
+    assert len(pids) == 2
+    big = SourceFile("big.sql", b"SELECT 1 + 2, 'x';\n" * 300_000)
+    futures = busy.submit_all([big, big], "postgres", None, 200)
+    started = time.monotonic()
+    busy.terminate()
+    for future in futures:
+        with pytest.raises(ParseWorkerError):
+            busy.result(future)
+    while not all(gone(pid) for pid in pids) and time.monotonic() - started < 10:
+        time.sleep(0.05)
+    assert all(gone(pid) for pid in pids), "parse workers outlived terminate()"
+    # liveness bound: parsing these files alone takes far longer
+    assert time.monotonic() - started < 10
+    with pytest.raises(ParseWorkerError, match="closed"):
+        busy.submit_all([PG], "postgres", None, 200)

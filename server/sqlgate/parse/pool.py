@@ -20,6 +20,7 @@ import os
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +80,7 @@ class ParsePool:
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
         self._closed = False
+        self._terminated = False
 
     def _get(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -132,7 +134,18 @@ class ParsePool:
     def result(self, future: Future[_Outcome]) -> FileParse:
         """The FileParse of one submitted file, or its InputError, or ParseWorkerError."""
         try:
-            status, value, message, file = future.result()
+            while True:
+                try:
+                    status, value, message, file = future.result(timeout=0.5)
+                    break
+                except FuturesTimeout:
+                    # After terminate() (shutdown) the executor may never resolve a
+                    # future whose worker it lost; the caller must not wait forever.
+                    if self._terminated:
+                        raise ParseWorkerError(
+                            "the parse pool was terminated (server shutting down); "
+                            "the migration set was not reviewed"
+                        ) from None
         except BrokenProcessPool as exc:
             with self._lock:
                 executor = self._executor
@@ -156,17 +169,19 @@ class ParsePool:
     def terminate(self) -> None:
         """Close without waiting: cancel queued files and kill busy workers (shutdown)."""
         with self._lock:
-            self._closed = True
+            self._closed = self._terminated = True
             executor, self._executor = self._executor, None
         if executor is None:
             return
         # ProcessPoolExecutor has no public kill; its worker map is the documented-by-
         # source way to reach the processes (shutdown(wait=False) leaves them running).
+        # Kill first: the executor's manager then fails every pending future with
+        # BrokenProcessPool (after a shutdown it would leave running ones unresolved).
         workers = list((getattr(executor, "_processes", None) or {}).values())
-        executor.shutdown(wait=False, cancel_futures=True)
         for process in workers:
             with contextlib.suppress(OSError, ValueError):
                 process.kill()
+        executor.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> ParsePool:
         return self
