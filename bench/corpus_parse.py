@@ -50,18 +50,26 @@ def run(dialect: str, root: Path, fill: bool, top_n: int) -> None:
             continue
         elapsed += time.perf_counter() - start
         sql_statements += result.statement_count
+        group_ok = True
         for s in result.statements:
             kinds[s.kind] += 1
             if s.kind == "unknown":
                 reasons[str(s.to_json()["reason"])[:90]] += 1
             elif s.opaque:
                 opaque += 1
-            if s.via is None:
+            bad = s.kind == "unknown" or s.opaque
+            if (
+                getattr(s, "via", None) is None
+            ):  # a top-level statement: understood if it and all it runs are
                 top += 1
-                top_understood += s.kind != "unknown" and not s.opaque
+                top_understood += not bad
+                group_ok = not bad
             else:
                 inner += 1
-                inner_unknown += s.kind == "unknown" or s.opaque
+                inner_unknown += bad
+                if bad and group_ok:
+                    top_understood -= 1
+                    group_ok = False
     model = sum(kinds.values())
     print(
         f"== {dialect}: {len(files)} files, {sql_statements} SQL statements, "
@@ -76,9 +84,10 @@ def run(dialect: str, root: Path, fill: bool, top_n: int) -> None:
         print(f"     {n:6d}  {reason}")
     print(f"   opaque (not unknown): {opaque}")
     print(
-        f"   understood (not unknown, not opaque): {top_understood} of {top} top-level "
-        f"model statements ({100 * top_understood / max(top, 1):.2f} %); {inner} more from "
-        f"CTEs, DO blocks and called function bodies, {inner_unknown} of them unknown/opaque"
+        f"   understood (not unknown, not opaque, nor anything it runs): {top_understood} of "
+        f"{top} top-level model statements ({100 * top_understood / max(top, 1):.2f} %); "
+        f"{inner} more from CTEs, DO blocks and called function bodies, {inner_unknown} of "
+        "them unknown/opaque"
     )
     print("   per kind:")
     for kind, n in kinds.most_common():

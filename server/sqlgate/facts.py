@@ -5,7 +5,9 @@ Rego stays declarative: everything that needs a walk over the set in order lives
 Per statement: ``lock`` (the PostgreSQL lock mode the statement takes on its table, per
 the "Explicit Locking" and ALTER TABLE pages of the PostgreSQL docs; null for MySQL and
 for statements that lock no existing table, e.g. CREATE TABLE), ``table_created_in_set``
-(an earlier statement of the set created the target table), ``lock_timeout_set`` (a
+(an earlier statement of the set created the target table: resolved against the
+``search_path`` in force, and never by ``CREATE TABLE IF NOT EXISTS`` unless a catalog
+shows the table absent — see ``_created_by``), ``lock_timeout_set`` (a
 non-zero ``lock_timeout`` is in force: SET, or SET LOCAL until the transaction ends;
 ``SET lock_timeout = 0``/DEFAULT/RESET switch it off) and ``table_exists`` (null without a
 catalog) and ``identifiers`` (Unicode facts about every name the statement uses: NFC,
@@ -66,6 +68,8 @@ _LOCKS: dict[str, str] = {
     "delete": RE_,
     "insert": RE_,
     "select": AS,
+    "analyze": SUE,
+    "cluster": AE,
 }
 # ALTER TABLE forms documented with a weaker lock than ACCESS EXCLUSIVE.
 _WEAKER_ALTER = {
@@ -129,7 +133,7 @@ def _target(s: m.Statement, indexes: _Indexes) -> tuple[str, ...]:
     table = getattr(s, "table", None)
     if isinstance(table, str):
         return (table,)
-    if isinstance(s, (m.DropTable, m.Truncate)):
+    if isinstance(s, (m.DropTable, m.Truncate, m.LockTable, m.Vacuum, m.Analyze)):
         return s.tables
     if isinstance(s, m.DropIndex):
         found = (indexes.table_of(n) for n in s.names)
@@ -150,6 +154,12 @@ def _lock(s: m.Statement, dialect: str) -> str | None:
         return _WEAKER_ALTER[s.subtype]
     if isinstance(s, m.Copy):
         return RE_ if s.direction == "from" else AS
+    if isinstance(s, m.LockTable):
+        return s.mode
+    if isinstance(s, m.Vacuum):
+        return AE if s.full else SUE
+    if isinstance(s, m.RefreshMaterializedView):
+        return "EXCLUSIVE" if s.concurrently else AE
     return _LOCKS.get(s.kind)
 
 

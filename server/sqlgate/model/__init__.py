@@ -22,6 +22,15 @@ from sqlgate.model.constraints import (
 )
 from sqlgate.model.data import Copy, Delete, Insert, Select, Update
 from sqlgate.model.indexes import CreateIndex, DropIndex, Reindex
+from sqlgate.model.maintenance import (
+    AlterDefaultPrivileges,
+    Analyze,
+    Cluster,
+    LockTable,
+    RefreshMaterializedView,
+    SecurityLabel,
+    Vacuum,
+)
 from sqlgate.model.misc import (
     AlterDomain,
     AlterObject,
@@ -62,13 +71,16 @@ __all__ = [
     "AddConstraint",
     "AddForeignKey",
     "AlterColumnType",
+    "AlterDefaultPrivileges",
     "AlterDomain",
     "AlterObject",
     "AlterSystem",
     "AlterTableOther",
     "AlterTypeAddValue",
+    "Analyze",
     "Batch",
     "Call",
+    "Cluster",
     "Column",
     "Comment",
     "Copy",
@@ -97,12 +109,15 @@ __all__ = [
     "ForeignKey",
     "Grant",
     "Insert",
+    "LockTable",
+    "RefreshMaterializedView",
     "Reindex",
     "RenameColumn",
     "RenameConstraint",
     "RenameTable",
     "Revoke",
     "Role",
+    "SecurityLabel",
     "Select",
     "Set",
     "SetDefault",
@@ -113,5 +128,6 @@ __all__ = [
     "Truncate",
     "Unknown",
     "Update",
+    "Vacuum",
     "ValidateConstraint",
 ]

@@ -605,6 +605,42 @@ def _comment(n: Any, c: Common) -> list[m.Statement]:
     return [m.Comment(**c, object_type=str(n.objtype.name).removeprefix("OBJECT_").lower())]
 
 
+_LOCK_MODES = {
+    1: "ACCESS SHARE", 2: "ROW SHARE", 3: "ROW EXCLUSIVE", 4: "SHARE UPDATE EXCLUSIVE",
+    5: "SHARE", 6: "SHARE ROW EXCLUSIVE", 7: "EXCLUSIVE", 8: "ACCESS EXCLUSIVE",
+}  # fmt: skip
+
+
+def _lock_table(n: Any, c: Common) -> list[m.Statement]:
+    tables = tuple(rangevar(r) for r in n.relations or ())
+    mode = _LOCK_MODES.get(int(n.mode or 8), "ACCESS EXCLUSIVE")
+    return [m.LockTable(**c, tables=tables, mode=mode, nowait=bool(n.nowait))]
+
+
+def _vacuum(n: Any, c: Common) -> list[m.Statement]:
+    tables = tuple(rangevar(r.relation) for r in n.rels or () if r.relation is not None)
+    options = {str(o.defname).lower() for o in n.options or ()}
+    if not n.is_vacuumcmd:
+        return [m.Analyze(**c, tables=tables)]
+    return [m.Vacuum(**c, tables=tables, full="full" in options, analyze="analyze" in options)]
+
+
+def _default_privileges(n: Any, c: Common) -> list[m.Statement]:
+    g = n.action
+    opts = {str(o.defname): tuple(dotted(a) for a in o.arg or ()) for o in n.options or ()}
+    return [
+        m.AlterDefaultPrivileges(
+            **c,
+            is_grant=bool(g.is_grant),
+            privileges=tuple(str(p.priv_name) for p in g.privileges) if g.privileges else ("all",),
+            object_type=str(g.objtype.name).removeprefix("OBJECT_").lower(),
+            grantees=tuple(_role(r) for r in g.grantees or ()),
+            schemas=opts.get("schemas", ()),
+            roles=opts.get("roles", ()),
+        )
+    ]
+
+
 def _alter_generic(
     kind: str, name_of: Callable[[Any], str]
 ) -> Callable[[Any, Common], list[m.Statement]]:
@@ -696,6 +732,31 @@ _BUILDERS: dict[type, Callable[[Any, Common], list[m.Statement]]] = {
         )
     ],
     ast.AlterDatabaseSetStmt: _alter_database_set,
+    ast.LockStmt: _lock_table,
+    ast.VacuumStmt: _vacuum,
+    ast.ClusterStmt: lambda n, c: [
+        m.Cluster(
+            **c,
+            table=rangevar(n.relation) if n.relation else None,
+            index_name=str(n.indexname) if n.indexname else None,
+        )
+    ],
+    ast.RefreshMatViewStmt: lambda n, c: [
+        m.RefreshMaterializedView(
+            **c,
+            table=rangevar(n.relation),
+            concurrently=bool(n.concurrent),
+            with_data=not n.skipData,
+        )
+    ],
+    ast.SecLabelStmt: lambda n, c: [
+        m.SecurityLabel(
+            **c,
+            object_type=str(n.objtype.name).removeprefix("OBJECT_").lower(),
+            provider=str(n.provider) if n.provider else None,
+        )
+    ],
+    ast.AlterDefaultPrivilegesStmt: _default_privileges,
     ast.AlterSeqStmt: _alter_generic("sequence", lambda n: rangevar(n.sequence)),
     ast.AlterFunctionStmt: _alter_generic("function", lambda n: dotted(n.func)),
     ast.AlterOwnerStmt: lambda n, c: [

@@ -22,6 +22,8 @@ known_kinds := {
 	# additive kinds (contract §1)
 	"rename_constraint", "reindex", "call", "create_sequence", "create_type", "create_trigger",
 	"comment", "drop_object", "alter_object", "alter_table_other",
+	"lock_table", "vacuum", "analyze", "cluster",
+	"refresh_materialized_view", "security_label", "alter_default_privileges",
 }
 
 report contains {
