@@ -241,3 +241,13 @@ def test_lock_and_maintenance_kinds_feed_the_lock_facts() -> None:
 def test_mysql_call_stays_opaque() -> None:
     got = parse("CALL add_index();", dialect="mysql")
     assert (got[0].kind, got[0].opaque) == ("call", True)
+
+
+def test_sql_standard_return_body_is_read() -> None:
+    got = parse(
+        "CREATE FUNCTION r() RETURNS int LANGUAGE sql RETURN pg_terminate_backend(1)::int;\n"
+        "SELECT r();"
+    )
+    assert [(s.kind, s.via, s.functions) for s in got][-1] == (
+        "select", "function r", ("pg_terminate_backend",)
+    )  # fmt: skip

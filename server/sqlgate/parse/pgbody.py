@@ -111,8 +111,12 @@ def function_body(
     if language == "sql" and n.sql_body is not None:  # BEGIN ATOMIC ... END: already parsed
         where = _Where(c, None)
         out: list[m.Statement] = []
-        for group in n.sql_body:
+        body = n.sql_body
+        for group in body if isinstance(body, (tuple, list)) else (body,):
             for node in group if isinstance(group, (tuple, list)) else (group,):
+                if isinstance(node, ast.ReturnStmt):  # RETURN expr: what SELECT expr runs
+                    target = ast.ResTarget(val=node.returnval)
+                    node = ast.SelectStmt(targetList=(target,))  # noqa: PLW2901
                 out.extend(_built(node, where.common(c["text"], None, via), build))
         return tuple(out)
     body = body_text(n.options)
