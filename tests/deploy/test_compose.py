@@ -7,6 +7,7 @@ denies with policy-engine-error, which proves every decision came from the sidec
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from serving import free_port, pg_store_url, wait_serving
 from sqlgate_client.check import MigrationInput, check_remote
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+PASSWORD = "compose-" + "pw-9d2f"
 
 
 def _entry(service: dict[str, Any], image_entry: list[str]) -> list[str]:
@@ -95,7 +97,12 @@ def test_compose_stack_runs_as_written(pg_dsn: str, tmp_path: Path) -> None:
         env = dict(sqlgate["environment"])
         assert env["SQLGATE_STORE"].startswith("postgresql://sqlgate:${POSTGRES_PASSWORD")
         assert "@postgres:5432/sqlgate" in env["SQLGATE_STORE"]
-        env["SQLGATE_STORE"] = pg_store_url(pg_dsn, "compose")  # the test's database
+        # The test's database; with a password, as compose passes one (trust auth here
+        # ignores it): it must never reach the log.
+        env["SQLGATE_STORE"] = pg_store_url(pg_dsn, "compose").replace(
+            "postgresql://postgres@", f"postgresql://postgres:{PASSWORD}@"
+        )
+        assert PASSWORD in env["SQLGATE_STORE"]
         assert [p.split(":")[-1] for p in sqlgate["ports"]] == ["50051", "9464"]
         cmd = argv(["sqlgate"], sqlgate["command"], rootfs)
         server = start(cmd, environment(env, rootfs), tmp_path, tmp_path / "sqlgate.log")
@@ -131,3 +138,9 @@ def test_compose_stack_runs_as_written(pg_dsn: str, tmp_path: Path) -> None:
     finally:
         for proc in reversed(procs):
             stop(proc)
+    log = (tmp_path / "sqlgate.log").read_text()
+    assert PASSWORD not in log
+    for token in tokens.values():
+        assert token not in log
+    rpc = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert [r["code"] for r in rpc if r.get("msg") == "rpc"] == ["OK", "OK"]
