@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,11 +24,14 @@ from sqlgate.auth.identities import Identities
 from sqlgate.config import ServerConfig
 from sqlgate.errors import ConfigError
 from sqlgate.parse import Limits, ParseCache, ParsePool
+from sqlgate.policy.bundle import PolicySet
 from sqlgate.policy.embedded import EmbeddedEngine
 from sqlgate.policy.engine import Engine
 from sqlgate.policy.isolated import IsolatedEngine
+from sqlgate.policy.reload import ReloadingEngine, ReloadOutcome, keeps_earlier_verdicts
 from sqlgate.policy.remote import RemoteOpaEngine
-from sqlgate.policy.source import PolicySource
+from sqlgate.policy.rollout import PolicyHistory
+from sqlgate.policy.source import PolicySource, is_url
 from sqlgate.review import request_limits
 from sqlgate.roles import RoleRules
 from sqlgate.store import Store, open_store
@@ -46,7 +50,11 @@ def load_engine(config: ServerConfig) -> Engine:
     worker processes (``policies.isolation: process``) or threads (``thread``); with
     ``policies.engine: opa``, the remote OPA that must serve that set's digest. The set
     comes from ``policies.dir`` or, when configured, ``policies.bundle``."""
-    policy_set = policy_source(config).load_now()
+    return engine_for(config, policy_source(config).load_now())
+
+
+def engine_for(config: ServerConfig, policy_set: PolicySet) -> Engine:
+    """The configured engine kind over `policy_set` (used at start-up and on reload)."""
     if config.policies.engine == "opa":
         return remote_engine(config, policy_set.digest)
     engine_class = IsolatedEngine if config.policies.isolation == "process" else EmbeddedEngine
@@ -161,6 +169,9 @@ class App:
     # (``parse_workers`` > 1; its workers start on the first big set).
     parse_cache: ParseCache = dataclasses.field(default_factory=ParseCache)
     parse_pool: ParsePool | None = None
+    # Policy loads recorded in the (shared) store: the rollout rule (sqlgate.policy.rollout).
+    history: PolicyHistory | None = None
+    _poll_stop: threading.Event = dataclasses.field(default_factory=threading.Event)
 
     @classmethod
     def build(
@@ -174,7 +185,6 @@ class App:
         """Everything the service needs, or an error before anything listens."""
         keyset = keyset or load_keyset(config)
         checkpoint_signer = keyset.signer("checkpoint")
-        engine = engine or load_engine(config)
         export = None
         if config.audit_checkpoint_file is not None:
             export = CheckpointFile(config.audit_checkpoint_file)
@@ -188,6 +198,19 @@ class App:
             export=export,
             signer_source=lambda: keyset.signer("checkpoint"),  # follows rotations
         )
+        keeps = False
+        if engine is None:
+            # The server's own engine reloads in place (SIGHUP, bundle polling); every load
+            # and rejected load is a policy_load audit event.
+            source = policy_source(config)
+            initial = source.load_now()
+            keeps = keeps_earlier_verdicts(initial)
+            engine = ReloadingEngine(
+                source,
+                lambda policy_set: engine_for(config, policy_set),
+                initial,
+                on_event=lambda details: audit.record("policy_load", "sqlgate", details),
+            )
         app = cls(
             config=config,
             engine=engine,
@@ -200,14 +223,18 @@ class App:
             catalogs=TargetCatalogs(config.targets),
             clock=clock,
             parse_pool=ParsePool(config.parse_workers) if config.parse_workers > 1 else None,
+            history=PolicyHistory(store.iter_audit),
         )
         audit.record(
             "policy_load",
             "sqlgate",
             {
+                "outcome": "loaded",
+                "reason": "start-up",
                 "policy_digest": engine.policy_digest,
                 "dir": str(config.policies.dir),
                 "source": config.policies.bundle or str(config.policies.dir),
+                "keeps_earlier_verdicts": keeps,
             },
         )
         audit.record(
@@ -235,9 +262,38 @@ class App:
         if callable(terminate):
             terminate()
 
+    def policy_refusal(self, verdict_digest: str, loaded_digest: str) -> str | None:
+        """Why a verdict of `verdict_digest` is not honoured here, or None (rollout rule)."""
+        if verdict_digest == loaded_digest:
+            return None
+        if self.history is None:
+            return "it is not the loaded one"
+        return self.history.refusal(verdict_digest, loaded_digest)
+
+    def reload_policy(self, reason: str, *, conditional: bool = False) -> ReloadOutcome | None:
+        """Reload the policies in place (None: this app's engine does not reload)."""
+        if not isinstance(self.engine, ReloadingEngine):
+            return None
+        return self.engine.reload(reason=reason, conditional=conditional)
+
+    def start_bundle_polling(self) -> threading.Thread | None:
+        """Poll a bundle URL every ``policies.bundle_poll_s``: a new revision reloads."""
+        bundle = self.config.policies.bundle
+        if bundle is None or not is_url(bundle) or not isinstance(self.engine, ReloadingEngine):
+            return None
+
+        def poll() -> None:
+            while not self._poll_stop.wait(self.config.policies.bundle_poll_s):
+                self.reload_policy("bundle", conditional=True)
+
+        thread = threading.Thread(target=poll, name="sqlgate-bundle-poll", daemon=True)
+        thread.start()
+        return thread
+
     def close(self) -> None:
         """Release the engine's workers, the parse pool and the store's connections."""
         log.info("%s", self.parse_cache.stats().log_line())
+        self._poll_stop.set()
         if self.parse_pool is not None:
             self.parse_pool.close()
         close = getattr(self.engine, "close", None)

@@ -148,7 +148,8 @@ class Execution:
         clock: Callable[[], datetime] = _utcnow,
         leeway_s: int = 30,
         approvals: ApprovalsConfig | None = None,
-        policy_digest: str | None = None,
+        policy_digest: str | Callable[[], str] | None = None,
+        policy_refusal: Callable[[str, str], str | None] | None = None,
     ) -> None:
         if not 0 < ttl_s <= MAX_TTL_S:
             raise ValueError(f"token ttl must be between 1 and {MAX_TTL_S} s, got {ttl_s}")
@@ -163,6 +164,9 @@ class Execution:
         # The loaded policy: a verdict decided under another one is not executed (a policy
         # rollout may have tightened a rule); None only for use-case tests without one.
         self.policy_digest = policy_digest
+        # The rollout rule (sqlgate.policy.rollout): None honours the verdict of another
+        # policy, a string is why not. Without it only the loaded policy's verdicts pass.
+        self.policy_refusal = policy_refusal
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -252,13 +256,21 @@ class Execution:
                 f"stored verdict {verdict_id} disagrees with its signed envelope",
                 details,
             )
-        if self.policy_digest is not None and verdict.policy_digest != self.policy_digest:
+        loaded = self.policy_digest() if callable(self.policy_digest) else self.policy_digest
+        refusal = None
+        if loaded is not None and verdict.policy_digest != loaded:
+            refusal = (
+                self.policy_refusal(verdict.policy_digest, loaded)
+                if self.policy_refusal is not None
+                else "it is not the loaded one"
+            )
+        if refusal is not None:
             self._refuse(
                 kind,
                 principal,
                 "policy_changed",
                 f"verdict {verdict_id} was decided under policy {verdict.policy_digest}, "
-                f"the server now enforces {self.policy_digest}: run the check again",
+                f"the server now enforces {loaded} ({refusal}): run the check again",
                 {**details, "policy_digest": verdict.policy_digest},
             )
         if info.decision != "allow":

@@ -333,6 +333,7 @@ def review(
         progress(f"evaluating {prepared.statement_count} statement(s)")
     policy_input, digests = prepared.policy_input, prepared.files
     suppressions: list[dict[str, Any]] = []
+    digest = engine.policy_digest
     try:
         with timed(POLICY_EVALUATION):
             outcome = engine.evaluate(policy_input)
@@ -341,11 +342,13 @@ def review(
     else:
         decision, findings = outcome.decision, [_finding(f) for f in outcome.findings]
         suppressions = list(outcome.suppressions)
+        # A reloading engine names the policy that decided; it may differ from `digest`.
+        digest = outcome.policy_digest or engine.policy_digest
     return ReviewResult(
         decision=decision,
         findings=findings,
         statements=prepared.statement_count,
-        policy_digest=engine.policy_digest,
+        policy_digest=digest,
         files=digests,
         suppressions=suppressions,
         impact=impact_of(policy_input["statements"]),

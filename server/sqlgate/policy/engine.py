@@ -41,6 +41,9 @@ class PolicyResult:
     findings: list[PolicyFinding]
     # Findings a ``sqlgate:ignore`` comment silenced: {rule, file, line, reason, scope}.
     suppressions: list[dict[str, Any]] = field(default_factory=list)
+    # The digest of the policy that produced this result, when the engine can change
+    # policy between evaluations (sqlgate.policy.reload); not part of equality.
+    policy_digest: str | None = field(default=None, compare=False)
 
 
 class Engine(Protocol):

@@ -110,7 +110,8 @@ def execution_for(app: App) -> Execution:
         ttl_s=ttl_s,
         clock=app.clock,
         approvals=app.config.approvals,
-        policy_digest=app.engine.policy_digest,
+        policy_digest=lambda: app.engine.policy_digest,
+        policy_refusal=app.policy_refusal,
     )
 
 

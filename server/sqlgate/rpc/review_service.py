@@ -225,14 +225,17 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
                     f"verdict {old.verdict_id} is superseded by {latest.verdict_id}; approve that"
                 ),
             )
-        if old.policy_digest != app.engine.policy_digest:
-            # Approve re-issues the stored findings; under another policy they may be wrong.
+        loaded = app.engine.policy_digest
+        refusal = app.policy_refusal(old.policy_digest, loaded)
+        if refusal is not None:
+            # Approve re-issues the stored findings; under another policy they may be wrong
+            # (the rollout rule, sqlgate.policy.rollout, says when they still stand).
             raise self._refuse(
                 principal,
                 old.verdict_id,
                 Conflict(
                     f"verdict {old.verdict_id} was reviewed under policy {old.policy_digest}, "
-                    f"not the loaded {app.engine.policy_digest}; run the check again"
+                    f"not the loaded {loaded} ({refusal}); run the check again"
                 ),
             )
         now = app.now()

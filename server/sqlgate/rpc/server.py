@@ -132,8 +132,25 @@ def build_server(config: ServerConfig) -> grpc.Server:
 STRAGGLER_WAIT_S = 1.0
 
 
+def _reload_on_sighup(running: RunningServer, stop: threading.Event) -> threading.Event:
+    """SIGHUP reloads the policies (sqlgate.policy.reload) on a thread of its own: the
+    handler only sets the returned event, checks in flight finish on the old policy."""
+    requested = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            if requested.wait(0.2):
+                requested.clear()
+                log.info("received SIGHUP, reloading policies")
+                running.app.reload_policy("sighup")
+
+    threading.Thread(target=loop, name="sqlgate-sighup-reload", daemon=True).start()
+    return requested
+
+
 def serve(config: ServerConfig, *, ready: threading.Event | None = None) -> None:
-    """Run until SIGTERM/SIGINT, then stop gracefully (health goes NOT_SERVING first)."""
+    """Run until SIGTERM/SIGINT, then stop gracefully (health goes NOT_SERVING first);
+    SIGHUP reloads the policies without a restart."""
     running = create_server(config)
     stop = threading.Event()
 
@@ -143,6 +160,9 @@ def serve(config: ServerConfig, *, ready: threading.Event | None = None) -> None
         stop.set()
 
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    reload_requested = _reload_on_sighup(running, stop)
+    previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, lambda *_: reload_requested.set())
+    running.app.start_bundle_polling()
     try:
         running.server.start()
         host = config.listen.rsplit(":", 1)[0]
