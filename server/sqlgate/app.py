@@ -13,9 +13,10 @@ import dataclasses
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlgate.audit.export import CheckpointFile
@@ -29,6 +30,7 @@ from sqlgate.policy.embedded import EmbeddedEngine
 from sqlgate.policy.engine import Engine
 from sqlgate.policy.isolated import IsolatedEngine
 from sqlgate.policy.reload import ReloadingEngine, ReloadOutcome, keeps_earlier_verdicts
+from sqlgate.policy.reload_metrics import observe_policy_event
 from sqlgate.policy.remote import RemoteOpaEngine
 from sqlgate.policy.rollout import PolicyHistory
 from sqlgate.policy.source import PolicySource, is_url
@@ -150,6 +152,12 @@ def _audit_key_change(audit: AuditLog, before: list[KeyRecord], after: list[KeyR
         log.exception("could not audit a key change")
 
 
+def _policy_event(audit: AuditLog, details: Mapping[str, Any]) -> None:
+    """A policy load or reload attempt: audited, and counted in the metrics."""
+    observe_policy_event(details)
+    audit.record("policy_load", "sqlgate", details)
+
+
 @dataclasses.dataclass
 class App:
     """Prepared engine, store, keys, audit log, roles, identities, limits and clock."""
@@ -209,7 +217,7 @@ class App:
                 source,
                 lambda policy_set: engine_for(config, policy_set),
                 initial,
-                on_event=lambda details: audit.record("policy_load", "sqlgate", details),
+                on_event=lambda details: _policy_event(audit, details),
             )
         app = cls(
             config=config,
@@ -225,9 +233,8 @@ class App:
             parse_pool=ParsePool(config.parse_workers) if config.parse_workers > 1 else None,
             history=PolicyHistory(store.iter_audit),
         )
-        audit.record(
-            "policy_load",
-            "sqlgate",
+        _policy_event(
+            audit,
             {
                 "outcome": "loaded",
                 "reason": "start-up",

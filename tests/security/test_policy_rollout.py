@@ -17,6 +17,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
 from serving import address_of, serving
 from sqlgate.config import PolicyConfig, default_policies_dir
 from sqlgate_client.channel import open_channel
@@ -140,6 +141,8 @@ def test_broken_policies_are_rejected_and_the_old_keeps_serving(
             "unknown level data": lambda: (tree / "data" / "levels.yaml").write_text(": : :\n"),
         }
         saved = {p: p.read_bytes() for p in (main, test_file, tree / "data" / "levels.yaml")}
+        rejected = {"outcome": "rejected", "reason": "sighup"}
+        rejected_before = REGISTRY.get_sample_value("sqlgate_policy_reloads_total", rejected) or 0
         for what, breaks in cases.items():
             breaks()
             before = len(env.events())
@@ -157,3 +160,14 @@ def test_broken_policies_are_rejected_and_the_old_keeps_serving(
             for path, raw in saved.items():
                 path.write_bytes(raw)
         assert running.app.reload_policy("sighup").status == "unchanged"  # type: ignore[union-attr]
+        # The metrics: three rejected reloads, and the revision served is still the old one.
+        rejected_after = REGISTRY.get_sample_value("sqlgate_policy_reloads_total", rejected)
+        assert rejected_after == rejected_before + 3
+        revision = REGISTRY.get_sample_value("sqlgate_policy_revision_info", {"digest": digest})
+        assert revision == 1
+        # A good edit is adopted and the revision metric moves to it.
+        main.write_text(good + "\n# next good release\n")
+        assert running.app.reload_policy("sighup").status == "loaded"  # type: ignore[union-attr]
+        new = running.engine.policy_digest
+        assert REGISTRY.get_sample_value("sqlgate_policy_revision_info", {"digest": new}) == 1
+        assert REGISTRY.get_sample_value("sqlgate_policy_revision_info", {"digest": digest}) is None
