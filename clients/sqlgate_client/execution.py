@@ -140,6 +140,16 @@ class ExecutionClient:
             raise self._refused("ReportExecution", exc) from exc
         return response.audit_sequence
 
+    def submit_rehearsal(self, request: execution_pb2.SubmitRehearsalRequest) -> tuple[int, bool]:
+        """(audit sequence, passed) of the recorded rehearsal evidence."""
+        try:
+            response = self._execution.SubmitRehearsal(
+                request, timeout=self.timeout_s, metadata=self.metadata
+            )
+        except grpc.RpcError as exc:
+            raise self._refused("SubmitRehearsal", exc) from exc
+        return response.audit_sequence, response.passed
+
     def get_verdict(self, verdict_id: str) -> bytes:
         """The signed verdict's DSSE envelope (unverified: check it against pinned keys)."""
         try:

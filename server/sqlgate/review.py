@@ -241,6 +241,7 @@ def prepare_input(
     cache: ParseCache | None = None,
     pool: ParsePool | None = None,
     progress: Callable[[str], None] | None = None,
+    evidence: Sequence[Mapping[str, Any]] = (),
 ) -> PreparedInput:
     """Parse, derive facts, read metadata and suppression comments: the policy input.
 
@@ -295,6 +296,8 @@ def prepare_input(
         request, files=files, statements=statements, facts=derived.to_json(), catalog=catalog
     )
     policy_input["suppressions"] = suppressions
+    # Rehearsals (sqlgate.evidence) of exactly these files in this order, any environment.
+    policy_input["evidence"] = [dict(e) for e in evidence]
     binding = build_binding(
         [(m.path, m.content) for m in request.migrations],
         dialect=cast(Literal["postgres", "mysql"], request.dialect),
@@ -319,6 +322,7 @@ def review(
     cache: ParseCache | None = None,
     pool: ParsePool | None = None,
     progress: Callable[[str], None] | None = None,
+    evidence: Sequence[Mapping[str, Any]] = (),
 ) -> ReviewResult:
     """Prepare the input, evaluate; InputError for bad input, deny on engine failure.
 
@@ -327,7 +331,13 @@ def review(
     if progress is not None:
         progress(f"parsing {len(request.migrations)} file(s)")
     prepared = prepare_input(
-        request, limits=limits, catalogs=catalogs, cache=cache, pool=pool, progress=progress
+        request,
+        limits=limits,
+        catalogs=catalogs,
+        cache=cache,
+        pool=pool,
+        progress=progress,
+        evidence=evidence,
     )
     if progress is not None:
         progress(f"evaluating {prepared.statement_count} statement(s)")

@@ -1,10 +1,12 @@
 """Every rule folder's bad.sql makes its rule fire and good.sql does not, end to end:
 the real parser (sqlgate.parse) and facts (sqlgate.facts) build the input, the embedded
 engine evaluates the shipped policies. The inputs are validated against the schema too.
-A fixture is PostgreSQL unless its first line says ``-- dialect: mysql``."""
+A fixture is PostgreSQL unless its first line says ``-- dialect: mysql``; a rule folder's
+``evidence.json`` is the rehearsal evidence its bad.sql is checked with."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -43,7 +45,13 @@ def _input(sql_file: Path) -> dict[str, Any]:
         migrations=[MigrationFile(path, content)],
         catalog=catalog.read_bytes() if catalog.is_file() else None,
     )
-    doc = prepare_input(request).policy_input
+    # A rule about rehearsal evidence: its folder's evidence.json is what bad.sql is
+    # checked with (as if a rehearsal of it had been submitted); good.sql gets none.
+    evidence = sql_file.parent / "evidence.json"
+    with_evidence = sql_file.name == "bad.sql" and evidence.is_file()
+    doc = prepare_input(
+        request, evidence=json.loads(evidence.read_text()) if with_evidence else ()
+    ).policy_input
     VALIDATOR.validate(doc)
     return doc
 

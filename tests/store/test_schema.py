@@ -20,6 +20,7 @@ from store.records import T0
 def _build_v1(backend: Backend) -> None:
     """Drop everything, then lay down version 1 exactly as an old sqlgate did."""
     for table in (
+        "rehearsals",
         "audit_checkpoints",
         "executions",
         "tokens",
@@ -53,9 +54,10 @@ def test_old_schema_is_upgraded(backend: Backend) -> None:
     store = backend.reopen()
     try:
         assert store.schema_version() == schema.LATEST
-        # version 1 data kept, version 2 table usable
+        # version 1 data kept, version 2 table usable, version 3 table there
         assert [e.sequence for e in store.iter_audit()] == [1]
         store.put_checkpoint(CheckpointRecord(1, "a" * 64, T0, "k", b"s"))
+        assert store.list_rehearsals((("V1__x.sql", "0" * 64),)) == []
     finally:
         store.close()
 

@@ -37,6 +37,7 @@ system's root CAs.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -162,6 +163,11 @@ def _rehearse_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         "checked against the pinned keys and its digests against the files read",
     )
     r.add_argument("--server", help="sqlgate gRPC address (with --verdict)")
+    r.add_argument(
+        "--submit",
+        action="store_true",
+        help="send the result to the server as evidence for the verdict (SubmitRehearsal)",
+    )
     r.add_argument("--keys", type=Path, help="pinned public keyset JSON (else pinned via GetKeys)")
     r.add_argument("--repin-keys", action="store_true", help="accept a changed server keyset")
     r.add_argument("--state-dir", type=Path, default=Path(".sqlgate-runner"), help="pinned keys")
@@ -190,6 +196,35 @@ def _rehearsed_verdict(args: argparse.Namespace, migrations: list[Migration]) ->
     )
 
 
+def _submit(
+    args: argparse.Namespace, migrations: list[Migration], document: str, out: TextIO
+) -> None:
+    """SubmitRehearsal: the report as evidence for ``--verdict`` (recorded and audited)."""
+    import uuid
+
+    from sqlgate_client.gen.sqlgate.v1 import common_pb2, execution_pb2
+
+    request = execution_pb2.SubmitRehearsalRequest(
+        evidence_id=uuid.uuid4().hex,
+        verdict_id=args.verdict,
+        digests=[common_pb2.FileDigest(path=m.path, sha256=m.sha256) for m in migrations],
+        rehearsal=document.encode(),
+    )
+    try:
+        tls = tls_from_args(args)
+    except TlsOptionError as exc:
+        raise UsageError(str(exc)) from exc
+    with Remote(
+        args.server, api_token=os.environ.get("SQLGATE_TOKEN"), timeout_s=args.rpc_timeout, tls=tls
+    ) as remote:
+        sequence, passed = remote.submit_rehearsal(request)
+    print(
+        f"evidence for verdict {args.verdict} recorded as audit event {sequence} "
+        f"({'passed' if passed else 'FAILED'})",
+        file=out,
+    )
+
+
 def run_rehearse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from sqlgate_client.runner.errors import RehearsalFailed
     from sqlgate_client.runner.rehearse import render
@@ -207,6 +242,8 @@ def run_rehearse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "rehearse runs PostgreSQL targets only: MySQL/MariaDB have no transactional DDL "
             "and no pg_locks, so what a rehearsal measures there is not implemented"
         )
+    if args.submit and not args.verdict:
+        raise UsageError("--submit needs --verdict (evidence is bound to a verdict)")
     verdict = _rehearsed_verdict(args, migrations) if args.verdict else None
     opts = Options(
         target_dsn=args.dsn,
@@ -237,10 +274,11 @@ def run_rehearse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     for line in render.text(result, require_rollback=args.require_rollback):
         print(line, file=out)
+    document = json.dumps(result.to_json(), indent=2, default=str)
     if args.report is not None:
-        import json
-
-        args.report.write_text(json.dumps(result.to_json(), indent=2, default=str) + "\n")
+        args.report.write_text(document + "\n")
+    if args.submit:
+        _submit(args, migrations, document, out)
     if result.error:
         print(f"error: {result.error}", file=err)
         return result.error_code or 1

@@ -70,6 +70,18 @@ class Remote(ExecutionClient):
         except KeyRefused as exc:
             raise BadSignature(f"the server's keyset is malformed: {exc}") from exc
 
+    def submit_rehearsal(self, request: execution_pb2.SubmitRehearsalRequest) -> tuple[int, bool]:
+        try:
+            return super().submit_rehearsal(request)
+        except CallRefused as exc:
+            if exc.code in (
+                grpc.StatusCode.INVALID_ARGUMENT,
+                grpc.StatusCode.PERMISSION_DENIED,
+                grpc.StatusCode.NOT_FOUND,
+            ):
+                raise ContextMismatch(f"SubmitRehearsal refused: {exc.details}") from exc
+            raise self._unavailable(exc) from exc
+
     def get_verdict(self, verdict_id: str) -> bytes:
         try:
             return super().get_verdict(verdict_id)

@@ -42,6 +42,8 @@ KINDS: Final = frozenset(
         "token_redeem_failed",
         "execution_report",
         "execution_report_failed",
+        "rehearsal_evidence",
+        "rehearsal_evidence_refused",
         "policy_load",
         "key_change",
         "auth_failed",

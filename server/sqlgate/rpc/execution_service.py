@@ -52,6 +52,7 @@ from sqlgate.app import App
 from sqlgate.audit.chain import rfc3339
 from sqlgate.auth.principal import Principal, current_principal
 from sqlgate.errors import ConfigError, ExecutionRefused, Unauthenticated
+from sqlgate.evidence import Rehearsals
 from sqlgate.execution import REASONS, Execution
 from sqlgate.filenames import file_name_problem
 from sqlgate.observe.metrics import token_event
@@ -163,6 +164,7 @@ class ExecutionService(execution_pb2_grpc.ExecutionServiceServicer):
 
     def __init__(self, execution: Execution) -> None:
         self._execution = execution
+        self._rehearsals = Rehearsals(execution)
 
     def IssueExecutionToken(
         self, request: execution_pb2.IssueExecutionTokenRequest, context: grpc.ServicerContext
@@ -265,6 +267,33 @@ class ExecutionService(execution_pb2_grpc.ExecutionServiceServicer):
             ),
         )
         return execution_pb2.ReportExecutionResponse(audit_sequence=result.audit_sequence)
+
+    def SubmitRehearsal(
+        self, request: execution_pb2.SubmitRehearsalRequest, context: grpc.ServicerContext
+    ) -> execution_pb2.SubmitRehearsalResponse:
+        principal = _caller(context)
+        for d in request.digests:
+            problem = file_name_problem(d.path)
+            if problem is not None:
+                _abort(
+                    context,
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"bad_request: rehearsed file {d.path[:200]!r} {problem}",
+                )
+        done = _run(
+            context,
+            "SubmitRehearsal",
+            lambda: self._rehearsals.submit(
+                request.evidence_id,
+                request.verdict_id,
+                [(d.path, d.sha256) for d in request.digests],
+                bytes(request.rehearsal),
+                principal=principal,
+            ),
+        )
+        return execution_pb2.SubmitRehearsalResponse(
+            audit_sequence=done.audit_sequence, passed=done.passed
+        )
 
 
 def add_trust_services(app: App, server: grpc.Server) -> tuple[str, ...]:

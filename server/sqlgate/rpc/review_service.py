@@ -12,6 +12,7 @@ call by a principal holding both counts as an ordinary and as a security approva
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import timedelta
 
@@ -95,9 +96,17 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
         principal = current_principal()
         author, role = self._author(principal, request)
         reviewed = request_from_proto(request)
+        # Rehearsals of exactly these files in this order (input.evidence).
+        ordered = tuple((m.path, hashlib.sha256(m.content).hexdigest()) for m in request.migrations)
+        evidence = (
+            [{**r.summary, "at": r.at.isoformat()} for r in app.store.list_rehearsals(ordered)]
+            if ordered
+            else []
+        )
         with self._admission.admit(_input_bytes(request), deadline_s):
             result = review(
                 reviewed,
+                evidence=evidence,
                 engine=app.engine,
                 limits=app.limits,
                 cache=app.parse_cache,

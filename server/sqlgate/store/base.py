@@ -78,6 +78,26 @@ class ExecutionRecord:
 
 
 @dataclass(frozen=True)
+class RehearsalRecord:
+    """A rehearsal's result as the runner submitted it, bound to a verdict's digests.
+
+    ``digests`` is the ordered ``[(path, sha256), ...]`` of the rehearsed files (the
+    verdict's, checked at submission); ``summary`` is what the policy sees in
+    ``input.evidence``.
+    """
+
+    evidence_id: str
+    verdict_id: str
+    environment: str
+    target: str
+    digests: tuple[tuple[str, str], ...]
+    passed: bool
+    summary: Mapping[str, Any]
+    principal: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class AuditRecord:
     """One audit event as stored, with its place in the hash chain."""
 
@@ -133,6 +153,8 @@ class StoreUnit(Protocol):
         self, kind: str, principal: str, details: Mapping[str, Any], at: datetime
     ) -> AuditRecord: ...
 
+    def record_rehearsal(self, record: RehearsalRecord) -> bool: ...
+
 
 class Store(Protocol):
     """Persistence for verdicts, approvals, tokens, execution reports and the audit log."""
@@ -177,6 +199,9 @@ class Store(Protocol):
     ) -> bool: ...
 
     def get_report(self, report_id: str) -> ExecutionRecord: ...
+
+    # rehearsal evidence
+    def list_rehearsals(self, digests: tuple[tuple[str, str], ...]) -> list[RehearsalRecord]: ...
 
     # audit
     def append_audit(

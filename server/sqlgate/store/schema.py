@@ -86,8 +86,25 @@ _V2: Final = (
     "CREATE INDEX IF NOT EXISTS tokens_by_verdict ON tokens (verdict_id)",
 )
 
+# Rehearsal evidence (sqlgate-runner rehearse, SubmitRehearsal): looked up by the exact
+# ordered digests of a later check, in any environment.
+_V3: Final = (
+    """CREATE TABLE IF NOT EXISTS rehearsals (
+        evidence_id TEXT PRIMARY KEY,
+        verdict_id TEXT NOT NULL REFERENCES verdicts (verdict_id),
+        environment TEXT NOT NULL,
+        target TEXT NOT NULL,
+        digests TEXT NOT NULL,
+        passed {bool} NOT NULL,
+        summary TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        at {ts} NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS rehearsals_by_digests ON rehearsals (digests)",
+)
+
 # Append new versions at the end; never edit a released one.
-_MIGRATIONS: Final = (_V1, _V2)
+_MIGRATIONS: Final = (_V1, _V2, _V3)
 
 LATEST: Final = len(_MIGRATIONS)
 

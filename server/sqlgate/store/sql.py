@@ -31,6 +31,7 @@ from sqlgate.store.base import (
     AuditRecord,
     CheckpointRecord,
     ExecutionRecord,
+    RehearsalRecord,
     StoreUnit,
     TokenRecord,
     VerdictRecord,
@@ -324,6 +325,59 @@ def _record_report(
     raise Conflict(f"report {report_id} was already recorded with different content")
 
 
+_REHEARSAL_COLS = (
+    "evidence_id, verdict_id, environment, target, digests, passed, summary, principal, at"
+)
+
+
+def digests_key(digests: tuple[tuple[str, str], ...]) -> str:
+    """The canonical text an ordered digest list is stored and looked up by."""
+    return canonical_json([[p, d] for p, d in digests]).decode()
+
+
+def _rehearsal(row: Row) -> RehearsalRecord:
+    pairs = json.loads(row[4])
+    return RehearsalRecord(
+        evidence_id=row[0],
+        verdict_id=row[1],
+        environment=row[2],
+        target=row[3],
+        digests=tuple((str(p), str(d)) for p, d in pairs),
+        passed=bool(row[5]),
+        summary=_json(row[6]),
+        principal=row[7],
+        at=_ts(row[8]),
+    )
+
+
+def _record_rehearsal(tx: Tx, record: RehearsalRecord) -> bool:
+    """Insert once; the same evidence_id again with the same content is a no-op (False)."""
+    values = (
+        record.evidence_id,
+        record.verdict_id,
+        record.environment,
+        record.target,
+        digests_key(record.digests),
+        record.passed,
+        canonical_json(dict(record.summary)).decode(),
+        record.principal,
+        to_us(record.at),
+    )
+    inserted = tx.execute(
+        f"INSERT INTO rehearsals ({_REHEARSAL_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (evidence_id) DO NOTHING RETURNING evidence_id",
+        values,
+    )
+    if inserted:
+        return True
+    existing = tx.execute(
+        f"SELECT {_REHEARSAL_COLS} FROM rehearsals WHERE evidence_id = ?", (record.evidence_id,)
+    )
+    if existing and tuple(existing[0][1:5]) == values[1:5] and existing[0][6] == values[6]:
+        return False
+    raise Conflict(f"rehearsal {record.evidence_id} was already recorded with different content")
+
+
 def _append_audit(
     tx: Tx, kind: str, principal: str, details: Mapping[str, Any], at: datetime
 ) -> AuditRecord:
@@ -394,6 +448,9 @@ class _Unit:
         self, kind: str, principal: str, details: Mapping[str, Any], at: datetime
     ) -> AuditRecord:
         return _append_audit(self._tx, kind, principal, details, at)
+
+    def record_rehearsal(self, record: RehearsalRecord) -> bool:
+        return _record_rehearsal(self._tx, record)
 
 
 class SqlStore(ABC):
@@ -582,6 +639,16 @@ class SqlStore(ABC):
                 details=details,
                 at=at,
             )
+
+    def list_rehearsals(self, digests: tuple[tuple[str, str], ...]) -> list[RehearsalRecord]:
+        """Rehearsals of exactly these files in this order, oldest first."""
+        with self._read() as tx:
+            rows = tx.execute(
+                f"SELECT {_REHEARSAL_COLS} FROM rehearsals WHERE digests = ?"
+                " ORDER BY at, evidence_id",
+                (digests_key(digests),),
+            )
+        return [_rehearsal(r) for r in rows]
 
     def get_report(self, report_id: str) -> ExecutionRecord:
         with self._read() as tx:

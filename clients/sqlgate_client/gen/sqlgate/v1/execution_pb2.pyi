@@ -251,3 +251,61 @@ class ReportExecutionResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReportExecutionResponse: _TypeAlias = ReportExecutionResponse  # noqa: Y015
+
+@_typing.final
+class SubmitRehearsalRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVIDENCE_ID_FIELD_NUMBER: _builtins.int
+    VERDICT_ID_FIELD_NUMBER: _builtins.int
+    DIGESTS_FIELD_NUMBER: _builtins.int
+    REHEARSAL_FIELD_NUMBER: _builtins.int
+    evidence_id: _builtins.str
+    """Client-chosen; a resend with the same content is recorded once."""
+    verdict_id: _builtins.str
+    rehearsal: _builtins.bytes
+    """The runner's rehearsal report (JSON, as written by rehearse --report)."""
+    @_builtins.property
+    def digests(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.FileDigest]:
+        """The rehearsed files in the order they ran; must be exactly the verdict's."""
+
+    def __init__(
+        self,
+        *,
+        evidence_id: _builtins.str = ...,
+        verdict_id: _builtins.str = ...,
+        digests: _abc.Iterable[_common_pb2.FileDigest] | None = ...,
+        rehearsal: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["digests", b"digests", "evidence_id", b"evidence_id", "rehearsal", b"rehearsal", "verdict_id", b"verdict_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitRehearsalRequest: _TypeAlias = SubmitRehearsalRequest  # noqa: Y015
+
+@_typing.final
+class SubmitRehearsalResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUDIT_SEQUENCE_FIELD_NUMBER: _builtins.int
+    PASSED_FIELD_NUMBER: _builtins.int
+    audit_sequence: _builtins.int
+    passed: _builtins.bool
+    """Whether the server counts the rehearsal as passed (no failure, rollback passed or
+    not required, every reconciliation check passed).
+    """
+    def __init__(
+        self,
+        *,
+        audit_sequence: _builtins.int = ...,
+        passed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audit_sequence", b"audit_sequence", "passed", b"passed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitRehearsalResponse: _TypeAlias = SubmitRehearsalResponse  # noqa: Y015

@@ -51,6 +51,11 @@ class ExecutionServiceStub:
                 request_serializer=sqlgate_dot_v1_dot_execution__pb2.ReportExecutionRequest.SerializeToString,
                 response_deserializer=sqlgate_dot_v1_dot_execution__pb2.ReportExecutionResponse.FromString,
                 _registered_method=True)
+        self.SubmitRehearsal = channel.unary_unary(
+                '/sqlgate.v1.ExecutionService/SubmitRehearsal',
+                request_serializer=sqlgate_dot_v1_dot_execution__pb2.SubmitRehearsalRequest.SerializeToString,
+                response_deserializer=sqlgate_dot_v1_dot_execution__pb2.SubmitRehearsalResponse.FromString,
+                _registered_method=True)
 
 
 class ExecutionServiceServicer:
@@ -78,6 +83,15 @@ class ExecutionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SubmitRehearsal(self, request, context):
+        """A rehearsal's result (sqlgate-runner rehearse --submit), bound to a verdict's files:
+        recorded with the verdict's environment and target, audited, and shown to later
+        checks of the same files as input.evidence. Caller: runner in that environment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ExecutionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -95,6 +109,11 @@ def add_ExecutionServiceServicer_to_server(servicer, server):
                     servicer.ReportExecution,
                     request_deserializer=sqlgate_dot_v1_dot_execution__pb2.ReportExecutionRequest.FromString,
                     response_serializer=sqlgate_dot_v1_dot_execution__pb2.ReportExecutionResponse.SerializeToString,
+            ),
+            'SubmitRehearsal': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitRehearsal,
+                    request_deserializer=sqlgate_dot_v1_dot_execution__pb2.SubmitRehearsalRequest.FromString,
+                    response_serializer=sqlgate_dot_v1_dot_execution__pb2.SubmitRehearsalResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -179,6 +198,33 @@ class ExecutionService:
             '/sqlgate.v1.ExecutionService/ReportExecution',
             sqlgate_dot_v1_dot_execution__pb2.ReportExecutionRequest.SerializeToString,
             sqlgate_dot_v1_dot_execution__pb2.ReportExecutionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitRehearsal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sqlgate.v1.ExecutionService/SubmitRehearsal',
+            sqlgate_dot_v1_dot_execution__pb2.SubmitRehearsalRequest.SerializeToString,
+            sqlgate_dot_v1_dot_execution__pb2.SubmitRehearsalResponse.FromString,
             options,
             channel_credentials,
             insecure,

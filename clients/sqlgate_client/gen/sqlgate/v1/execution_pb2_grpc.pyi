@@ -40,6 +40,11 @@ class ExecutionServiceStub:
     """Marks a token used, atomically; a second redemption fails."""
     ReportExecution: _grpc.UnaryUnaryMultiCallable[_execution_pb2.ReportExecutionRequest, _execution_pb2.ReportExecutionResponse]
     """Records the outcome of an execution."""
+    SubmitRehearsal: _grpc.UnaryUnaryMultiCallable[_execution_pb2.SubmitRehearsalRequest, _execution_pb2.SubmitRehearsalResponse]
+    """A rehearsal's result (sqlgate-runner rehearse --submit), bound to a verdict's files:
+    recorded with the verdict's environment and target, audited, and shown to later
+    checks of the same files as input.evidence. Caller: runner in that environment.
+    """
 
 @_typing.type_check_only
 class ExecutionServiceAsyncStub(ExecutionServiceStub):
@@ -52,6 +57,11 @@ class ExecutionServiceAsyncStub(ExecutionServiceStub):
     """Marks a token used, atomically; a second redemption fails."""
     ReportExecution: _aio.UnaryUnaryMultiCallable[_execution_pb2.ReportExecutionRequest, _execution_pb2.ReportExecutionResponse]  # type: ignore[assignment]
     """Records the outcome of an execution."""
+    SubmitRehearsal: _aio.UnaryUnaryMultiCallable[_execution_pb2.SubmitRehearsalRequest, _execution_pb2.SubmitRehearsalResponse]  # type: ignore[assignment]
+    """A rehearsal's result (sqlgate-runner rehearse --submit), bound to a verdict's files:
+    recorded with the verdict's environment and target, audited, and shown to later
+    checks of the same files as input.evidence. Caller: runner in that environment.
+    """
 
 class ExecutionServiceServicer(metaclass=_abc_1.ABCMeta):
     """Exchanges verdicts for single-use execution tokens and records what runners did."""
@@ -79,5 +89,16 @@ class ExecutionServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_execution_pb2.ReportExecutionResponse, _abc.Awaitable[_execution_pb2.ReportExecutionResponse]]:
         """Records the outcome of an execution."""
+
+    @_abc_1.abstractmethod
+    def SubmitRehearsal(
+        self,
+        request: _execution_pb2.SubmitRehearsalRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_execution_pb2.SubmitRehearsalResponse, _abc.Awaitable[_execution_pb2.SubmitRehearsalResponse]]:
+        """A rehearsal's result (sqlgate-runner rehearse --submit), bound to a verdict's files:
+        recorded with the verdict's environment and target, audited, and shown to later
+        checks of the same files as input.evidence. Caller: runner in that environment.
+        """
 
 def add_ExecutionServiceServicer_to_server(servicer: ExecutionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
