@@ -182,6 +182,11 @@ class EnvironmentRules:
     break_glass_overrides_deny: bool = False
     # Every verdict here needs ``approvers`` human approvals, even when the policy allows.
     always: bool = False
+    # Before a token here: a passing rehearsal of the same files in the environment
+    # before this one in ``approvals.promotion`` (sqlgate.promotion), and with
+    # ``require_rollback_test`` one whose rollback test passed.
+    require_rehearsal: bool = False
+    require_rollback_test: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,6 +201,15 @@ class ApprovalsConfig:
     break_glass_ttl_s: float = 3600.0
     destructive_rules: tuple[str, ...] = DEFAULT_DESTRUCTIVE_RULES
     environments: Mapping[str, EnvironmentRules] = dataclasses.field(default_factory=dict)
+    # The promotion order, e.g. (dev, staging, production): what "previous" means.
+    promotion: tuple[str, ...] = ()
+
+    def previous(self, environment: str) -> str | None:
+        """The environment before ``environment`` in the promotion order, if any."""
+        if environment not in self.promotion:
+            return None
+        i = self.promotion.index(environment)
+        return self.promotion[i - 1] if i > 0 else None
 
     def for_environment(self, environment: str) -> EnvironmentRules:
         rules = self.environments.get(environment) or self.environments.get("*")
@@ -338,7 +352,17 @@ def _approvals(raw: Any, where: str) -> ApprovalsConfig:
         str(name): _build(EnvironmentRules, rules, f"{where}.environments.{name}")
         for name, rules in _mapping(envs_raw, f"{where}.environments").items()
     }
-    return dataclasses.replace(base, environments=envs)
+    out = dataclasses.replace(base, environments=envs)
+    if len(set(out.promotion)) != len(out.promotion):
+        raise ConfigError(f"{where}.promotion: an environment is listed twice")
+    for name, rules in envs.items():
+        needs = rules.require_rehearsal or rules.require_rollback_test
+        if needs and out.previous(name) is None:
+            raise ConfigError(
+                f"{where}.environments.{name}: require_rehearsal/require_rollback_test need "
+                f"an environment before {name!r} in {where}.promotion"
+            )
+    return out
 
 
 # Sections with their own parser (keyed by name, or holding nested mappings).

@@ -186,3 +186,88 @@ def test_submissions_that_do_not_match_the_verdict_or_caller_are_refused(
     again = submit("rita", [("db/V1__s.sql", digest)], report, staging.verdict_id)
     assert first.audit_sequence == again.audit_sequence and first.passed
     assert len(_events(running, "rehearsal_evidence")) == 1
+
+
+@pytest.fixture
+def gated(tmp_path: Path) -> Iterator[tuple[RunningServer, dict[str, str]]]:
+    config, tokens = principals_config(
+        tmp_path / "gated",
+        f"sqlite:///{tmp_path / 'gated.db'}",
+        {"alice": {"author": ("*",)}, "rita": {"runner": ("*",)}},
+        {
+            "staging": EnvironmentRules(approvers=1),
+            "production": EnvironmentRules(
+                approvers=1, require_rehearsal=True, require_rollback_test=True
+            ),
+        },
+        promotion=("dev", "staging", "production"),
+    )
+    with serving(config) as running:
+        yield running, tokens
+
+
+def test_production_needs_a_passing_staging_rehearsal_with_rollback_test(
+    target: Target,
+    gated: tuple[RunningServer, dict[str, str]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    running, tokens = gated
+    target.sql("CREATE TABLE orders (id bigint PRIMARY KEY)")
+    target.write("db/V1__s.sql", UP)
+
+    def needs(check: Any) -> list[str]:
+        return [f.message for f in check.findings if f.rule == "promotion-requirement"]
+
+    first = _check(running, tokens["alice"], "production", {"db/V1__s.sql": UP})
+    assert first.decision == common_pb2.DECISION_DENY
+    [message] = needs(first)
+    assert message.startswith("needs: staging rehearsal")
+    # staging itself has no requirement
+    staging = _check(running, tokens["alice"], "staging", {"db/V1__s.sql": UP})
+    assert needs(staging) == []
+
+    monkeypatch.setenv("SQLGATE_TOKEN", tokens["rita"])
+    bound = ("--verdict", staging.verdict_id, "--server", address_of(running), "--submit")
+    # a passing rehearsal without a down file: the rollback test is missing
+    code, out, err, _ = target.rehearse(capsys, "db/V1__s.sql", extra=bound)
+    assert code == 0, out + err
+    [message] = needs(_check(running, tokens["alice"], "production", {"db/V1__s.sql": UP}))
+    assert message.startswith("needs: staging rollback test")
+    # with the down file: the rollback test passes and the requirement is met
+    target.write("db/U1__s.sql", GOOD_DOWN)
+    code, out, err, _ = target.rehearse(capsys, "db/V1__s.sql", extra=bound)
+    assert code == 0, out + err
+    assert needs(_check(running, tokens["alice"], "production", {"db/V1__s.sql": UP})) == []
+    # other bytes: no evidence for them, the requirement is back
+    changed = _check(running, tokens["alice"], "production", {"db/V1__s.sql": UP + "\n"})
+    assert needs(changed) and needs(changed)[0].startswith("needs: staging rehearsal")
+
+
+def test_promotion_config_is_validated() -> None:
+    from sqlgate.config import config_from_mapping
+    from sqlgate.errors import ConfigError
+
+    ok = config_from_mapping(
+        {
+            "approvals": {
+                "promotion": ["dev", "staging", "production"],
+                "environments": {"production": {"require_rehearsal": True}},
+            }
+        }
+    ).approvals
+    assert ok.previous("production") == "staging" and ok.previous("dev") is None
+    assert ok.for_environment("production").require_rehearsal is True
+    for bad, match in [
+        ({"environments": {"production": {"require_rehearsal": True}}}, "promotion"),
+        (
+            {
+                "promotion": ["production"],
+                "environments": {"production": {"require_rollback_test": True}},
+            },
+            "an environment before",
+        ),
+        ({"promotion": ["a", "a"]}, "twice"),
+    ]:
+        with pytest.raises(ConfigError, match=match):
+            config_from_mapping({"approvals": bad})

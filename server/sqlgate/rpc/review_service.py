@@ -117,6 +117,8 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
             result,
             environment=request.environment,
             rules=app.config.approvals.for_environment(request.environment),
+            previous=app.config.approvals.previous(request.environment),
+            evidence=evidence,
         )
         findings = [f.to_json() for f in result.findings]
         record = issue(
