@@ -26,6 +26,7 @@ from sqlgate.config import ServerConfig
 from sqlgate.errors import ConfigError
 from sqlgate.parse import Limits, ParseCache, ParsePool
 from sqlgate.policy.bundle import PolicySet
+from sqlgate.policy.decision_log import DecisionLogger
 from sqlgate.policy.embedded import EmbeddedEngine
 from sqlgate.policy.engine import Engine
 from sqlgate.policy.isolated import IsolatedEngine
@@ -152,6 +153,21 @@ def _audit_key_change(audit: AuditLog, before: list[KeyRecord], after: list[KeyR
         log.exception("could not audit a key change")
 
 
+def _decision_logger(config: ServerConfig) -> DecisionLogger | None:
+    section = config.decision_logs
+    if section is None:
+        return None
+    try:
+        return DecisionLogger(
+            file=section.file,
+            url=section.url,
+            include_input=section.include_input,
+            bundle=config.policies.opa.bundle if config.policies.opa else "sqlgate",
+        )
+    except OSError as exc:
+        raise ConfigError(f"decision_logs.file: cannot write: {exc.strerror}") from exc
+
+
 def _policy_event(audit: AuditLog, details: Mapping[str, Any]) -> None:
     """A policy load or reload attempt: audited, and counted in the metrics."""
     observe_policy_event(details)
@@ -179,6 +195,8 @@ class App:
     parse_pool: ParsePool | None = None
     # Policy loads recorded in the (shared) store: the rollout rule (sqlgate.policy.rollout).
     history: PolicyHistory | None = None
+    # OPA-shaped decision logs (``decision_logs``), one event per Check.
+    decision_log: DecisionLogger | None = None
     _poll_stop: threading.Event = dataclasses.field(default_factory=threading.Event)
 
     @classmethod
@@ -232,6 +250,7 @@ class App:
             clock=clock,
             parse_pool=ParsePool(config.parse_workers) if config.parse_workers > 1 else None,
             history=PolicyHistory(store.iter_audit),
+            decision_log=_decision_logger(config),
         )
         _policy_event(
             audit,
@@ -301,6 +320,8 @@ class App:
         """Release the engine's workers, the parse pool and the store's connections."""
         log.info("%s", self.parse_cache.stats().log_line())
         self._poll_stop.set()
+        if self.decision_log is not None:
+            self.decision_log.close()
         if self.parse_pool is not None:
             self.parse_pool.close()
         close = getattr(self.engine, "close", None)

@@ -149,6 +149,23 @@ class PolicyConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class DecisionLogConfig:
+    """Decision logs in OPA's shape (sqlgate.policy.decision_log): a JSON-lines ``file``
+    and/or an http(s) ``url`` (gzip JSON arrays); the input itself only with
+    ``include_input`` (its digest always)."""
+
+    file: Path | None = None
+    url: str | None = None
+    include_input: bool = False
+
+    def __post_init__(self) -> None:
+        if self.file is None and self.url is None:
+            raise ConfigError("decision_logs: set file, url or both")
+        if self.url is not None and not self.url.startswith(("http://", "https://")):
+            raise ConfigError(f"decision_logs.url: expected http(s)://..., got {self.url!r}")
+
+
+@dataclasses.dataclass(frozen=True)
 class TlsConfig:
     """Server certificate and key (PEM); with ``client_ca``, clients must present a
     certificate that CA signed (mTLS), and its identity maps to a principal."""
@@ -237,6 +254,7 @@ class ServerConfig:
     parse_workers: int = 1
     grace_s: float = 5.0
     policies: PolicyConfig = dataclasses.field(default_factory=PolicyConfig)
+    decision_logs: DecisionLogConfig | None = None
     limits: LimitsConfig = dataclasses.field(default_factory=LimitsConfig)
     store: str = DEFAULT_STORE
     keys: Path | None = None
@@ -267,6 +285,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "policies": PolicyConfig,
     "limits": LimitsConfig,
     "tls": TlsConfig,
+    "decision_logs": DecisionLogConfig,
 }
 
 

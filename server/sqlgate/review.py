@@ -108,6 +108,8 @@ class ReviewResult:
     impact: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     # What the verdict binds besides digests (sqlgate_client.trust.binding), JSON form.
     binding: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # The policy input that was evaluated (decision logs); not part of the public result.
+    policy_input: dict[str, Any] | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """The public result dict; later keys (verdict_id, ...) are appended here."""
@@ -363,4 +365,5 @@ def review(
         suppressions=suppressions,
         impact=impact_of(policy_input["statements"]),
         binding=prepared.binding,
+        policy_input=policy_input,
     )

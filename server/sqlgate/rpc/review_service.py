@@ -141,6 +141,14 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
             principal=principal.id,
             details={"caller_role": role, "policy_digest": result.policy_digest},
         )
+        if app.decision_log is not None:
+            app.decision_log.log(
+                decision_id=record.verdict_id,
+                policy_input=result.policy_input,
+                result={"decision": result.decision, "findings": findings},
+                revision=result.policy_digest,
+                requested_by=principal.id,
+            )
         DECISIONS.labels(environment=request.environment, decision=result.decision).inc()
         for finding in result.findings:
             FINDINGS.labels(rule=finding.rule, level=finding.level).inc()
