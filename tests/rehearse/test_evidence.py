@@ -271,3 +271,47 @@ def test_promotion_config_is_validated() -> None:
     ]:
         with pytest.raises(ConfigError, match=match):
             config_from_mapping({"approvals": bad})
+
+
+def test_measured_rewrite_of_a_large_table_is_refused_with_the_evidence(
+    target: Target,
+    server: tuple[RunningServer, dict[str, str]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    running, tokens = server
+    target.sql("CREATE TABLE orders (id bigint PRIMARY KEY, qty integer NOT NULL)")
+    widen = "ALTER TABLE orders ALTER COLUMN qty TYPE bigint;\n"
+    target.write("db/V2__w.sql", widen)
+    target.write("db/U2__w.sql", "ALTER TABLE orders ALTER COLUMN qty TYPE integer;\n")
+    staging = _check(running, tokens["alice"], "staging", {"db/V2__w.sql": widen})
+    monkeypatch.setenv("SQLGATE_TOKEN", tokens["rita"])
+    code, out, err, _ = target.rehearse(
+        capsys,
+        "db/V2__w.sql",
+        extra=("--verdict", staging.verdict_id, "--server", address_of(running), "--submit"),
+    )
+    assert code == 0, out + err
+    assert "rewrote table orders" in out
+
+    policies = Path(__file__).resolve().parents[2] / "policies" / "rules" / "meta"
+    catalog = (policies / "rehearsal-rewrite-large-table" / "catalog.json").read_bytes()
+    with open_channel(address_of(running), tls=None) as channel:
+        checked = review_pb2_grpc.ReviewServiceStub(channel).Check(
+            review_pb2.CheckRequest(
+                environment="production",
+                target="main-db",
+                dialect=common_pb2.DIALECT_POSTGRES,
+                migrations=[review_pb2.Migration(path="db/V2__w.sql", content=widen.encode())],
+                catalog=catalog,
+            ),
+            timeout=60,
+            metadata=_meta(tokens["alice"]),
+        )
+    assert checked.decision == common_pb2.DECISION_DENY
+    [finding] = [f for f in checked.findings if f.rule == "rehearsal-rewrite-large-table"]
+    assert "in staging/main-db measured a rewrite of table orders" in finding.message
+    assert "about 3400000 rows" in finding.message
+    # without the large catalog (sizes unknown) the measured rewrite alone does not deny
+    plain = _check(running, tokens["alice"], "production", {"db/V2__w.sql": widen})
+    assert not [f for f in plain.findings if f.rule == "rehearsal-rewrite-large-table"]
