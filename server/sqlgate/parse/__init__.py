@@ -73,8 +73,8 @@ def parse_migrations(
             raise LimitExceeded(
                 f"more than {limits.max_statements} statements in the set", file=file.path
             )
-        for s in parsed.statements:
-            collected.append(dataclasses.replace(s, file=file.path))
+        for s in parsed.statements:  # a cached parse may come from another path
+            collected.append(s if s.file == file.path else dataclasses.replace(s, file=file.path))
         infos.append(FileInfo(file.path, sha256_hex(file.content), parsed.segments))
     # Bodies of functions the set defines are reviewed where the set calls them.
     expanded = inline_calls(collected, limits.max_statements, dialect)
