@@ -251,3 +251,15 @@ def test_sql_standard_return_body_is_read() -> None:
     assert [(s.kind, s.via, s.functions) for s in got][-1] == (
         "select", "function r", ("pg_terminate_backend",)
     )  # fmt: skip
+
+
+def test_trigger_function_body_is_reviewed_at_create_trigger() -> None:
+    got = parse(
+        "CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "UPDATE stats SET n = n + 1; RETURN NEW; END $$;\n"
+        "CREATE TRIGGER tr AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION tf();"
+    )
+    assert [(s.kind, s.via) for s in got][1:] == [
+        ("create_trigger", None),
+        ("update", "trigger tr: function tf"),
+    ]

@@ -76,6 +76,8 @@ class _Inliner:
         self, call: m.Statement, defn: m.CreateFunction, stack: tuple[str, ...]
     ) -> list[m.Statement]:
         via = f"function {defn.name}"
+        if isinstance(call, m.CreateTrigger):  # runs on every later write of the table
+            via = f"trigger {call.name}: function {defn.name}"
         where: dict[str, Any] = {
             "file": call.file,
             "line": call.line,
@@ -105,7 +107,10 @@ class _Inliner:
                 ]
             out.append(
                 dataclasses.replace(
-                    b, file=defn.file, in_transaction=call.in_transaction, via=b.via or via
+                    b,
+                    file=defn.file,
+                    in_transaction=call.in_transaction,
+                    via=via if b.via in (None, f"function {defn.name}") else b.via,
                 )
             )
             out.extend(self.expand(b, stack))
