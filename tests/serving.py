@@ -26,6 +26,7 @@ from sqlgate.app import App
 from sqlgate.auth.identities import hash_token, new_token
 from sqlgate.config import (
     ApprovalsConfig,
+    EnvironmentConfig,
     EnvironmentRules,
     PrincipalConfig,
     ServerConfig,
@@ -35,6 +36,15 @@ from sqlgate.trust.keys import Keyset
 from sqlgate_client.channel import open_channel
 
 SQLGATE = [sys.executable, "-m", "sqlgate.cli.main"]
+# What test servers declare (sqlgate.environments): the environments and target names
+# the suites check against. Tests of the declaration itself build their own.
+TEST_TARGETS = ("main-db", "db", "t", "fixtures", "corpus", "replica-db", "default")
+TEST_ENVIRONMENTS_RAW = {
+    e: {"targets": list(TEST_TARGETS)} for e in ("production", "staging", "dev")
+}
+TEST_ENVIRONMENTS = {
+    e: EnvironmentConfig(targets=TEST_TARGETS) for e in ("production", "staging", "dev")
+}
 
 
 def free_port() -> int:
@@ -118,6 +128,7 @@ def principals_config(
         principals=principals,
         audit_checkpoint_every=2,
         approvals=ApprovalsConfig(environments=environments, **approvals),
+        environments=TEST_ENVIRONMENTS,
     )
     return config, tokens
 

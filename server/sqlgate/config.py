@@ -234,6 +234,13 @@ class ApprovalsConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class EnvironmentConfig:
+    """A declared environment: the targets (database names) that belong to it."""
+
+    targets: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
 class TargetConfig:
     """A database the server reads catalogs from: a read-only role's DSN, or the name of
     the environment variable holding it (so the config file holds no password)."""
@@ -272,6 +279,9 @@ class ServerConfig:
     metrics_listen: str = ""
     # "text" or "json" (one object per line; sqlgate.observe.logs).
     log_format: str = "text"
+    # The declared environments and their targets (sqlgate.environments): a check for
+    # anything else is refused; none declared refuses every server-side check.
+    environments: Mapping[str, EnvironmentConfig] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.log_format not in ("text", "json"):
@@ -384,6 +394,20 @@ def _approvals(raw: Any, where: str) -> ApprovalsConfig:
     return out
 
 
+def _environments(raw: Any, where: str) -> dict[str, EnvironmentConfig]:
+    """``environments: {<name>: {targets: [<target>...]}}``; ``"*"`` is not a name."""
+    out: dict[str, EnvironmentConfig] = {}
+    for name, body in _mapping(raw, where).items():
+        key = f"{where}.{name}"
+        if not isinstance(name, str) or not name or name == "*":
+            raise ConfigError(f"{where}: environment names must be non-empty and not '*'")
+        env = _build(EnvironmentConfig, body or {}, key)
+        if not env.targets:
+            raise ConfigError(f"{key}.targets: declare at least one target")
+        out[name] = env
+    return out
+
+
 # Sections with their own parser (keyed by name, or holding nested mappings).
 def _targets(raw: Any, where: str) -> dict[str, TargetConfig]:
     """``targets: {<name>: {dsn | dsn_env, catalog_ttl_s}}``; exactly one of dsn, dsn_env."""
@@ -408,6 +432,7 @@ _PARSERS: dict[str, Any] = {
     "principals": _principals,
     "approvals": _approvals,
     "targets": _targets,
+    "environments": _environments,
 }
 
 
@@ -432,9 +457,23 @@ def _build(cls: type[_T], raw: Any, where: str) -> _T:
     return cls(**values)
 
 
+def check_declarations(config: ServerConfig) -> ServerConfig:
+    """A target read through a DSN belongs to exactly one declared environment."""
+    if not config.environments:
+        return config
+    for target in config.targets:
+        owners = [e for e, env in config.environments.items() if target in env.targets]
+        if len(owners) != 1:
+            raise ConfigError(
+                f"targets.{target}: a target with a DSN must be declared in exactly one "
+                f"environment (declared in {owners or 'none'})"
+            )
+    return config
+
+
 def config_from_mapping(raw: Mapping[str, Any]) -> ServerConfig:
     """Build a ServerConfig from a parsed mapping; ConfigError on anything unexpected."""
-    return _build(ServerConfig, raw, "")
+    return check_declarations(_build(ServerConfig, raw, ""))
 
 
 def load_config(path: Path | None = None) -> ServerConfig:

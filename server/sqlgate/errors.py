@@ -175,6 +175,11 @@ class AlreadyRedeemed(Conflict):
     """A single-use token was presented again."""
 
 
+class AlreadyExecuted(Conflict):
+    """Another token of the same verdict was redeemed and not reported as having applied
+    nothing: a verdict yields one execution (docs/runner.md, "One verdict, one execution")."""
+
+
 class AuditError(SqlgateError):
     """The audit log is inconsistent."""
 

@@ -16,6 +16,9 @@ Checks, in order, are fail-closed:
   break-glass approval, if the allow rests on one, is consumed by one atomic
   conditional UPDATE in the same transaction that stores the token and its audit
   event: one break-glass, at most one token, and never one without the others.
+* one verdict, one execution: a token is issued, and redeemed, only while no other
+  token of the verdict was redeemed without a report saying its run applied nothing
+  (``store.sql.nothing_applied``); checked again inside the redemption's transaction.
 * redeem: the caller holds ``runner``; the token verifies (our code: signature, kid,
   every claim, and the context the runner recomputed: environment, target, the calling
   runner's id, the digests it sent); its verdict is still the latest of its chain; then
@@ -42,6 +45,7 @@ from sqlgate.approvals import break_glass_at_issue, chain_approvals
 from sqlgate.audit.log import AuditLog
 from sqlgate.config import ApprovalsConfig
 from sqlgate.errors import (
+    AlreadyExecuted,
     AlreadyRedeemed,
     ClaimError,
     Conflict,
@@ -86,6 +90,8 @@ REASONS: Final[Mapping[str, str]] = {
     "unknown_token": "the token was never issued by this service",
     "token_not_found": "no token with that id (report)",
     "replay": "the token was already redeemed",
+    "already_executed": "another token of this verdict was redeemed and no report says that "
+    "run applied nothing: one verdict, one execution",
     "not_redeemed": "the token was not redeemed (or not by this runner)",
     "report_conflict": "a different report was already recorded under this report_id",
     "no_signing_key": "the server has no usable token signing key",
@@ -315,6 +321,17 @@ class Execution:
                     f"verdict {verdict_id} is for {name} {have!r}, not {wanted!r}",
                     details,
                 )
+        spent = self.store.executed_by(verdict_id)
+        if spent is not None:
+            self._refuse(
+                kind,
+                principal,
+                "already_executed",
+                f"verdict {verdict_id} was already executed with token {spent} and no report "
+                "says that run applied nothing: one verdict, one execution; run the check "
+                "again for a new verdict",
+                {**details, "executed_by": spent},
+            )
         try:
             signer = self.keyset.signer("token")
         except KeyError_ as exc:
@@ -438,6 +455,8 @@ class Execution:
                         "redeemed_at": record.redeemed_at.isoformat(),
                     },
                 )
+        except AlreadyExecuted as exc:
+            self._refuse(kind, principal, "already_executed", str(exc), details, cause=exc)
         except AlreadyRedeemed as exc:
             self._refuse(kind, principal, "replay", str(exc), details, cause=exc)
         except NotFound as exc:

@@ -150,12 +150,17 @@ def _put_allowed_verdict(url: str, keys_dir: Path) -> str:
 
 @pytest.mark.slow
 def test_exactly_one_replica_redeems(replicas: dict[str, Any]) -> None:
-    verdict_id = _put_allowed_verdict(replicas["url"], replicas["keys"])
     clients = [
         ExecutionClient(address, api_token=replicas["token"]) for address in replicas["addresses"]
     ]
     try:
-        tokens = [clients[i % 2].issue_token(verdict_id, ENV, TARGET).token for i in range(ROUNDS)]
+        # one verdict per round: a verdict yields one execution (see the test below)
+        tokens = [
+            clients[i % 2]
+            .issue_token(_put_allowed_verdict(replicas["url"], replicas["keys"]), ENV, TARGET)
+            .token
+            for i in range(ROUNDS)
+        ]
         barrier = threading.Barrier(2)
         outcomes: dict[int, list[str]] = {}
         lock = threading.Lock()
@@ -202,3 +207,46 @@ def test_exactly_one_replica_redeems(replicas: dict[str, Any]) -> None:
     assert {e.details["jti"] for e in redeemed} == {e.details["jti"] for e in replays}
     with ExecutionClient(replicas["addresses"][1], api_token=replicas["auditor"]) as auditor:
         assert auditor.verify_audit().ok
+
+
+@pytest.mark.slow
+def test_two_tokens_of_one_verdict_execute_once_across_replicas(replicas: dict[str, Any]) -> None:
+    """Each replica issued its own token for the same verdict before either was used; both
+    redeem at once: exactly one wins, the other is refused ``already_executed``."""
+    clients = [
+        ExecutionClient(address, api_token=replicas["token"]) for address in replicas["addresses"]
+    ]
+    try:
+        pairs = []
+        for _ in range(ROUNDS):
+            verdict_id = _put_allowed_verdict(replicas["url"], replicas["keys"])
+            pairs.append([c.issue_token(verdict_id, ENV, TARGET).token for c in clients])
+        barrier = threading.Barrier(2)
+        outcomes: dict[int, list[str]] = {}
+        lock = threading.Lock()
+
+        def redeem(side: int) -> None:
+            for round_no, pair in enumerate(pairs):
+                barrier.wait(timeout=60)
+                try:
+                    clients[side].redeem(pair[side], ENV, TARGET, DIGESTS)
+                    result = "won"
+                except CallRefused as exc:
+                    result = f"{exc.code.name if exc.code else '?'}:{exc.reason}"
+                with lock:
+                    outcomes.setdefault(round_no, []).append(result)
+
+        threads = [threading.Thread(target=redeem, args=(side,)) for side in (0, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+        assert sorted(outcomes) == list(range(ROUNDS))
+        for round_no, seen in outcomes.items():
+            assert sorted(seen) == ["FAILED_PRECONDITION:already_executed", "won"], (
+                round_no,
+                seen,
+            )
+    finally:
+        for client in clients:
+            client.channel.close()

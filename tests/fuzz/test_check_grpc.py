@@ -9,7 +9,7 @@ from pathlib import Path
 import grpc
 import pytest
 from hypothesis import given, settings
-from serving import address_of, serving
+from serving import TEST_ENVIRONMENTS, address_of, serving
 from sqlgate.auth.identities import hash_token, new_token
 from sqlgate.config import PrincipalConfig, ServerConfig, with_overrides
 from sqlgate.trust.keys import Keyset
@@ -32,6 +32,7 @@ def check(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         keys=base / "keys",
         store=f"sqlite:///{base / 'sqlgate.db'}",
         principals=(principal,),
+        environments=TEST_ENVIRONMENTS,
     )
     with serving(config) as running, grpc.insecure_channel(address_of(running)) as channel:
         stub = review_pb2_grpc.ReviewServiceStub(channel)

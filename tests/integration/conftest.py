@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
-from serving import address_of, serving
+from serving import TEST_ENVIRONMENTS, address_of, serving
 from sqlgate.auth.identities import hash_token, new_token
 from sqlgate.config import PrincipalConfig, ServerConfig, with_overrides
 from sqlgate.rpc.server import RunningServer
@@ -38,6 +38,7 @@ def trusted(
             keys=base / "keys",
             store=f"sqlite:///{base / 'sqlgate.db'}",
             principals=(principal,),
+            environments=config.environments or TEST_ENVIRONMENTS,
         )
 
     yield apply

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from serving import TEST_ENVIRONMENTS
 from sqlgate.audit.verify import verify_chain
 from sqlgate.auth.identities import hash_token, new_token
 from sqlgate.config import ApprovalsConfig, EnvironmentRules, PrincipalConfig, ServerConfig
@@ -83,6 +84,7 @@ def live_server(tmp: Path) -> Iterator[Live]:
         ),
         audit_checkpoint_every=3,
         approvals=ApprovalsConfig(environments={"production": EnvironmentRules(approvers=1)}),
+        environments=TEST_ENVIRONMENTS,
     )
     running = create_server(config)
     running.server.start()

@@ -139,7 +139,8 @@ class Target:
     def run(
         self,
         *paths: str,
-        verdict: str,
+        verdict: str = "",
+        token: str = "",
         dsn: str | None = None,
         extra: Sequence[str] = (),
         env: dict[str, str] | None = None,
@@ -161,8 +162,7 @@ class Target:
             str(self.root / ".runner"),
             "--history-table",
             f"{self.schema}.schema_history",
-            "--verdict",
-            verdict,
+            *(["--verdict", verdict] if verdict else ["--token", token]),
             *extra,
             *paths,
         ]

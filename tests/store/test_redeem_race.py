@@ -38,9 +38,9 @@ def _redeemer(url: str, runner: str, barrier: Any, results: Any) -> None:
 
 @pytest.mark.slow
 def test_exactly_one_process_redeems_each_round(backend: Backend) -> None:
-    backend.store.put_verdict(verdict())
-    for round_no in range(ROUNDS):
-        backend.store.put_token(token(f"race-{round_no}"))
+    for round_no in range(ROUNDS):  # one verdict per round: a verdict executes once
+        backend.store.put_verdict(verdict(f"v-{round_no}"))
+        backend.store.put_token(token(f"race-{round_no}", f"v-{round_no}"))
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(2)
     results = ctx.Queue()

@@ -25,7 +25,7 @@ from typing import Any
 import grpc
 import pytest
 import yaml
-from serving import SQLGATE, free_port, wait_serving
+from serving import SQLGATE, TEST_ENVIRONMENTS_RAW, free_port, wait_serving
 from sqlgate.audit.export import read_checkpoints, verify_extends
 from sqlgate.auth.identities import hash_token
 from sqlgate.store import Store, open_store
@@ -70,6 +70,7 @@ class Crashable:
                         for pid, roles in ROLES.items()
                     },
                     "approvals": {"environments": {ENV: {"approvers": 1}, "*": {"approvers": 1}}},
+                    "environments": TEST_ENVIRONMENTS_RAW,
                 }
             )
         )

@@ -35,6 +35,7 @@ from sqlgate_client.render import FORMATS, render
 from sqlgate_client.tls import add_tls_arguments, tls_from_args
 
 from sqlgate.cli.main import EXIT_USAGE
+from sqlgate.environments import require_declared
 
 EXIT_BY_DECISION = BY_DECISION
 # --local without --env: the strictest levels (policies/data/levels.yaml defaults are
@@ -119,6 +120,8 @@ def _check_local(
     from sqlgate.targets import TargetCatalogs
 
     config = with_overrides(load_config(args.config), policies_dir=args.policies)
+    if config.environments:  # --local issues no verdict; a config that declares, binds
+        require_declared(config, args.environment, args.target)
     request = ReviewRequest(
         repo=args.repo,
         commit=args.commit,

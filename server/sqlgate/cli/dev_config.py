@@ -4,7 +4,8 @@ Writes ``config.yaml`` (store: a SQLite file in DIR; keys: DIR/keys, freshly
 generated), API tokens for alice (author), bob (approver), sam (security), olga (operator),
 deploy-runner (runner), audrey (auditor) and ci-bot (ci). Tokens are printed once
 and also written to DIR/tokens.env (mode 0600); the config holds only their sha256.
-For development only: every role holds in every environment ("*").
+For development only: every role holds in every environment ("*"). It declares the
+environments ``production`` and ``staging``, each with the target ``main-db``.
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ def write_dev_config(directory: Path) -> tuple[Path, dict[str, str]]:
         "principals": {
             pid: {"tokens": [hash_token(tokens[pid])], "roles": {role: ["*"]}}
             for pid, role in DEMO_PRINCIPALS.items()
+        },
+        # Declared environments and their targets: a check for anything else is refused.
+        "environments": {
+            "production": {"targets": ["main-db"]},
+            "staging": {"targets": ["main-db"]},
         },
         "approvals": {
             "verdict_ttl_s": 86400,

@@ -17,6 +17,7 @@ bad_key                UNAUTHENTICATED      unknown, revoked or non-token key id
 invalid_claims         UNAUTHENTICATED      missing/extra/malformed claim, ttl > 15 min
 unknown_token          UNAUTHENTICATED      validly signed, but never issued (no jti row)
 replay                 FAILED_PRECONDITION  token already redeemed
+already_executed       FAILED_PRECONDITION  another token of the verdict already ran
 token_expired          FAILED_PRECONDITION  exp passed or nbf not reached
 verdict_superseded     FAILED_PRECONDITION  a newer verdict supersedes it
 verdict_not_allowed    FAILED_PRECONDITION  deny or needs_approval
@@ -74,6 +75,7 @@ STATUS: Final[dict[str, grpc.StatusCode]] = {
     "invalid_claims": grpc.StatusCode.UNAUTHENTICATED,
     "unknown_token": grpc.StatusCode.UNAUTHENTICATED,
     "replay": grpc.StatusCode.FAILED_PRECONDITION,
+    "already_executed": grpc.StatusCode.FAILED_PRECONDITION,
     "token_expired": grpc.StatusCode.FAILED_PRECONDITION,
     "verdict_superseded": grpc.StatusCode.FAILED_PRECONDITION,
     "verdict_not_allowed": grpc.StatusCode.FAILED_PRECONDITION,

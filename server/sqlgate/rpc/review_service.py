@@ -28,6 +28,7 @@ from sqlgate.approvals import (
     live_break_glass,
 )
 from sqlgate.auth import Principal, current_principal, deny, require_role
+from sqlgate.environments import require_declared
 from sqlgate.errors import Conflict, InputError, SqlgateError
 from sqlgate.observe.metrics import DECISIONS, FINDINGS
 from sqlgate.promotion import apply_requirements
@@ -94,6 +95,7 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
     ) -> review_pb2.CheckResponse:
         app = self._app
         principal = current_principal()
+        require_declared(app.config, request.environment, request.target)
         author, role = self._author(principal, request)
         reviewed = request_from_proto(request)
         # Rehearsals of exactly these files in this order (input.evidence).

@@ -186,6 +186,11 @@ class Store(Protocol):
 
     def redeem_token(self, jti: str, *, runner: str, now: datetime) -> TokenRecord: ...
 
+    def executed_by(self, verdict_id: str) -> str | None:
+        """The jti of a redeemed token of ``verdict_id`` with no report saying it applied
+        nothing (None: the verdict may still be executed)."""
+        ...
+
     # execution reports
     def record_report(
         self,

@@ -18,6 +18,7 @@ from typing import Any, Final, Protocol
 
 from sqlgate.audit.chain import GENESIS_HASH, canonical_json, event_canonical, event_hash
 from sqlgate.errors import (
+    AlreadyExecuted,
     AlreadyRedeemed,
     ClaimError,
     Conflict,
@@ -269,8 +270,57 @@ def _put_token(tx: Tx, record: TokenRecord) -> None:
     )
 
 
+def nothing_applied(outcome: str, details: Mapping[str, Any]) -> bool:
+    """True when a report says its run changed nothing: not ``succeeded``, and every
+    statement was skipped, failed without committed rows, or rolled back. A batch chunk
+    committed (rows > 0), a statement that succeeded, or an interrupted batch count as
+    applied."""
+    if outcome == "succeeded":
+        return False
+    statements = details.get("statements")
+    if not isinstance(statements, list):
+        return False
+    for s in statements:
+        if not isinstance(s, dict):
+            return False
+        state, rows = s.get("outcome"), s.get("rows_affected", -1)
+        if state == "skipped":
+            continue
+        if state == "failed" and isinstance(rows, int) and rows <= 0:
+            continue
+        if state == "aborted" and s.get("error") == "rolled back":
+            continue
+        return False
+    return True
+
+
+def _executed_by(tx: Tx, verdict_id: str, except_jti: str = "") -> str | None:
+    redeemed = tx.execute(
+        "SELECT jti FROM tokens WHERE verdict_id = ? AND redeemed_at IS NOT NULL AND jti <> ? "
+        "ORDER BY redeemed_at",
+        (verdict_id, except_jti),
+    )
+    for (jti,) in redeemed:
+        reports = tx.execute("SELECT outcome, details FROM executions WHERE token_jti = ?", (jti,))
+        if not any(nothing_applied(str(o), _json(str(d))) for o, d in reports):
+            return str(jti)
+    return None
+
+
 def _redeem_token(tx: Tx, jti: str, runner: str, now: datetime) -> TokenRecord:
+    """One verdict, one execution: refused (AlreadyExecuted) while another token of the
+    same verdict was redeemed without a report saying it applied nothing. Callers hold
+    the audit lock (units, ``SqlStore.redeem_token``), so the check and the UPDATE are
+    not interleaved with another redemption."""
     now_us = to_us(now)
+    owner = tx.execute("SELECT verdict_id FROM tokens WHERE jti = ?", (jti,))
+    if owner:
+        spent = _executed_by(tx, str(owner[0][0]), jti)
+        if spent is not None:
+            raise AlreadyExecuted(
+                f"verdict {owner[0][0]} was already executed with token {spent} (no report "
+                "says that run applied nothing): one verdict, one execution; check again"
+            )
     rows = tx.execute(
         f"UPDATE tokens SET redeemed_at = ? WHERE jti = ? AND runner = ? "
         f"AND redeemed_at IS NULL AND expires_at > ? RETURNING {_JTI_COLS}",
@@ -608,10 +658,16 @@ class SqlStore(ABC):
 
         A refused redemption consumes nothing; the reason is read afterwards: unknown
         (NotFound), already used (AlreadyRedeemed), expired (TokenExpired), issued to
-        another runner (ClaimError).
+        another runner (ClaimError), another token of the verdict already executed
+        (AlreadyExecuted). The audit lock orders it with units (see ``_redeem_token``).
         """
         with self._write() as tx:
+            self._lock(tx, "sqlgate.audit")
             return _redeem_token(tx, jti, runner, now)
+
+    def executed_by(self, verdict_id: str) -> str | None:
+        with self._read() as tx:
+            return _executed_by(tx, verdict_id)
 
     # execution reports
 
