@@ -15,6 +15,10 @@ from sqlgate.errors import InputError
 
 def require_declared(config: ServerConfig, environment: str, target: str) -> None:
     """InputError unless ``environment`` is declared and ``target`` belongs to it."""
+    if not environment:
+        raise InputError("environment is required")
+    if not target:
+        raise InputError("target is required")
     if not config.environments:
         raise InputError(
             "this server declares no environments: add `environments: {<name>: {targets: "

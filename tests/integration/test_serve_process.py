@@ -33,6 +33,8 @@ def test_serve_subprocess_check_and_sigterm(tmp_path: Path) -> None:
                 address,
                 "--env",
                 "production",
+                "--target",
+                "main-db",  # dev-config declares production: [main-db]
                 "--format",
                 "json",
                 "examples/migrations",
