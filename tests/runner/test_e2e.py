@@ -241,10 +241,14 @@ def test_checked_approved_applied_once_then_skipped(repo: Repo) -> None:
     assert events[4].details["outcome"] == "succeeded"
     assert f"reported as audit event {events[4].sequence}" in first.stdout
 
-    # a second run: already applied, nothing redeemed, executed or reported
+    # the same verdict again: one verdict, one execution — no second token
     second = repo.run(path, verdict=approved)
-    assert second.returncode == 0, second.stderr
-    assert "nothing to apply" in second.stdout
+    assert second.returncode == 14, second.stderr
+    assert "already_executed" in second.stderr
+    # a new check of the same bytes: already applied, nothing redeemed, executed or reported
+    third = repo.run(path, verdict=repo.reviewed(path))
+    assert third.returncode == 0, third.stderr
+    assert "nothing to apply" in third.stdout
     later = [e.kind for e in _since(repo.live, events[-1].sequence)]
     assert "token_redeem" not in later and "execution_report" not in later
     assert len(repo.history()) == 1
@@ -369,27 +373,33 @@ def test_batched_backfill_interrupted_by_sigint_then_resumed(repo: Repo) -> None
     assert repo.history()[0][2] is False
     assert "aborted" in rest_out or "interrupted" in rest_out
 
-    resumed = repo.run(path, verdict=verdict)  # a fresh token for the rest
+    # the interrupted run applied chunks: that verdict is spent (one verdict, one
+    # execution); a new check of the same bytes resumes where the history says
+    spent = repo.run(path, verdict=verdict)
+    assert spent.returncode == 14 and "already_executed" in spent.stderr, spent.stderr
+    resumed = repo.run(path, verdict=repo.reviewed(path))  # a fresh verdict for the rest
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming after id=" in resumed.stderr
     assert repo.sql("SELECT count(*) FROM big WHERE n = 1") == rows  # every row once
     assert repo.sql("SELECT count(*) FROM big WHERE n <> 1") == 0
     assert repo.history()[0][2:4] == (True, 1)
 
-    events = _since(repo.live, start)
+    events = [e for e in _since(repo.live, start) if e.principal == RUNNER]
     assert [e.kind for e in events] == [
         "token_issue",
         "token_redeem",
         "execution_report",
+        "token_issue_failed",  # the spent verdict
         "token_issue",
         "token_redeem",
         "execution_report",
     ]
+    assert events[3].details["reason"] == "already_executed"
     assert [e.details["outcome"] for e in events if e.kind == "execution_report"] == [
         "aborted",
         "succeeded",
     ]
-    assert events[1].details["claimed_jti"] != events[4].details["claimed_jti"]
+    assert events[1].details["claimed_jti"] != events[5].details["claimed_jti"]
 
 
 def test_report_spooled_while_server_down_is_delivered_once_on_next_run(repo: Repo) -> None:
@@ -417,9 +427,13 @@ def test_report_spooled_while_server_down_is_delivered_once_on_next_run(repo: Re
     by_runner = [e.kind for e in _since(repo.live, start) if e.principal == RUNNER]
     assert by_runner == ["token_issue", "token_redeem"]  # (the restart logs its own start-up)
 
-    again = repo.run(path, verdict=verdict)  # the next run resends first
+    # the next run resends first; the verdict then is spent (its report says it applied)
+    spent = repo.run(path, verdict=verdict)
+    assert spent.returncode == 14, spent.stderr
+    assert f"delivered spooled report {report_id}" in spent.stderr
+    assert "already_executed" in spent.stderr
+    again = repo.run(path, verdict=repo.reviewed(path))
     assert again.returncode == 0, again.stderr
-    assert f"delivered spooled report {report_id}" in again.stderr
     assert "nothing to apply" in again.stdout
     assert list((repo.root / ".sqlgate-runner" / "spool").glob("*.json")) == []
     reports = [e for e in _since(repo.live, start) if e.kind == "execution_report"]
