@@ -49,6 +49,10 @@ def _config(tmp: Path, tokens: dict[str, str], metrics_port: int, port: int) -> 
             pid: {"tokens": [hash_token(tokens[pid])], "roles": r} for pid, r in roles.items()
         },
         "targets": {"reporting": {"dsn": f"postgresql://reader:{PASSWORD}@127.0.0.1:1/app"}},
+        "environments": {
+            "staging": {"targets": ["default", "reporting"]},
+            "production": {"targets": ["default"]},
+        },
     }
     path = tmp / "sqlgate.yaml"
     path.write_text(yaml.safe_dump(doc))
