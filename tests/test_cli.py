@@ -155,6 +155,7 @@ def test_convert_response_impact() -> None:
             "lock": "ACCESS EXCLUSIVE",
             "table_rows": 1200,
             "table_bytes": None,
+            "measured": None,
         },
         {
             "file": "a.sql",
@@ -164,6 +165,7 @@ def test_convert_response_impact() -> None:
             "lock": None,
             "table_rows": None,
             "table_bytes": None,
+            "measured": None,
         },
     ]
 

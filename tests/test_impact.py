@@ -98,6 +98,7 @@ def test_impact_lists_changing_statements_with_objects_lock_and_size(
         "lock": "ACCESS EXCLUSIVE",
         "table_rows": 3_400_000,
         "table_bytes": 1_610_612_736,
+        "measured": None,
     }
     assert by_line[3]["objects"] == ["table orders", "index orders_status"]
     assert by_line[3]["lock"] == "SHARE UPDATE EXCLUSIVE"
@@ -154,10 +155,13 @@ def test_text_and_markdown_show_a_summary_and_one_row_per_statement(
     )
     md = markdown.render(result, {})
     assert "#### Impact" in md
-    assert "| statement | changes | lock (static) | table size (catalog) |" in md
     assert (
-        "| `db/V5__orders.sql:6` update | table customers | ROW EXCLUSIVE | ~52,000 rows, 9.0 MB |"
+        "| statement | changes | lock (static) | table size (catalog) | measured (rehearsal) |"
         in md
+    )
+    assert (
+        "| `db/V5__orders.sql:6` update | table customers | ROW EXCLUSIVE | ~52,000 rows, 9.0 MB"
+        " | not rehearsed |" in md
     )
     assert md.index("#### Impact") < md.index("<sub>policy")
 
@@ -194,3 +198,54 @@ def test_objects_of_statement_shapes() -> None:
     ]
     assert objects_of({"kind": "create_sequence", "name": "s"}) == ["sequence s"]
     assert impact_of([{"kind": "set"}, {"kind": "select"}, {"kind": "commit"}]) == []
+
+
+def test_measured_figures_from_rehearsal_evidence(engine: EmbeddedEngine) -> None:
+    evidence = [
+        {
+            "kind": "rehearsal",
+            "evidence_id": "ev7",
+            "environment": "staging",
+            "statements": [
+                {
+                    "file": "db/V5__orders.sql",
+                    "line": 2,
+                    "duration_ms": 412.4,
+                    "rows": 0,
+                    "locks": [
+                        {"relation": "orders", "mode": "ACCESS EXCLUSIVE", "held_ms": 950.2},
+                        {"relation": "x_new", "mode": "ACCESS EXCLUSIVE", "created": True},
+                    ],
+                    "rewrites": [{"relation": "orders", "kind": "table"}],
+                }
+            ],
+        }
+    ]
+    request = ReviewRequest(
+        repo="r",
+        commit="c",
+        environment="production",
+        target="t",
+        dialect="postgres",
+        migrations=[MigrationFile("db/V5__orders.sql", SQL)],
+        catalog=_catalog(),
+    )
+    result = review(request, engine=engine, evidence=evidence)
+    by_line = {e["line"]: e for e in result.to_json()["impact"]}
+    assert by_line[2]["measured"] == {
+        "evidence_id": "ev7",
+        "environment": "staging",
+        "duration_ms": 412.4,
+        "rows": 0,
+        "locks": ["ACCESS EXCLUSIVE on orders 950 ms"],
+        "rewrites": ["orders"],
+    }
+    assert by_line[3]["measured"] is None
+    # through the gRPC message unchanged, and shown in text and markdown
+    as_dict = response_to_dict(result_to_proto(result))
+    assert as_dict["impact"] == result.to_json()["impact"]
+    assert (
+        "measured in staging (ev7): 412 ms, 0 rows; ACCESS EXCLUSIVE on orders 950 ms; "
+        "rewrote orders" in text.render(as_dict, {})
+    )
+    assert "measured in staging (ev7)" in markdown.render(as_dict, {})

@@ -79,6 +79,18 @@ def response_to_dict(response: review_pb2.CheckResponse) -> dict[str, Any]:
                 "lock": i.lock or None,
                 "table_rows": None if i.table_rows < 0 else i.table_rows,
                 "table_bytes": None if i.table_bytes < 0 else i.table_bytes,
+                "measured": (
+                    {
+                        "evidence_id": i.measured.evidence_id,
+                        "environment": i.measured.environment,
+                        "duration_ms": i.measured.duration_ms,
+                        "rows": i.measured.rows,
+                        "locks": list(i.measured.locks),
+                        "rewrites": list(i.measured.rewrites),
+                    }
+                    if i.HasField("measured")
+                    else None
+                ),
             }
             for i in response.impact
         ],

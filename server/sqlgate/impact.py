@@ -5,7 +5,9 @@ column, index or constraint it names), the lock PostgreSQL takes for it on an ex
 table (``facts.lock``, static: from the docs, not measured) and the estimated size of
 that table from the catalog (``facts.table_rows``/``table_bytes``; null without a
 catalog). Statements that change nothing (SELECT, SET, transaction control) are left
-out. Measured figures from a rehearsal are not part of a check yet (docs/runner.md).
+out. Where a rehearsal of exactly these files was recorded (``input.evidence``),
+``measured`` carries its figures for the statement: duration, rows, the locks held (mode,
+relation, hold time) and the relations rewritten, with the evidence id and environment.
 """
 
 from __future__ import annotations
@@ -46,8 +48,35 @@ def objects_of(s: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def impact_of(statements: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per statement that changes something (see module docstring)."""
+def _measured(evidence: Sequence[Mapping[str, Any]]) -> dict[tuple[str, int], dict[str, Any]]:
+    """Per (file, line): the latest rehearsal's figures for that statement."""
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    for e in evidence:  # oldest first: a later rehearsal overwrites an earlier one
+        if e.get("kind") != "rehearsal":
+            continue
+        for st in e.get("statements") or []:
+            locks = [
+                f"{lk.get('mode')} on {lk.get('relation')} {float(lk.get('held_ms') or 0):.0f} ms"
+                for lk in st.get("locks") or []
+                if not lk.get("created")
+            ]
+            out[(str(st.get("file")), int(st.get("line") or 0))] = {
+                "evidence_id": str(e.get("evidence_id") or ""),
+                "environment": str(e.get("environment") or ""),
+                "duration_ms": float(st.get("duration_ms") or 0.0),
+                "rows": int(st.get("rows") if isinstance(st.get("rows"), int) else -1),
+                "locks": locks,
+                "rewrites": [str(w.get("relation")) for w in st.get("rewrites") or []],
+            }
+    return out
+
+
+def impact_of(
+    statements: Sequence[Mapping[str, Any]], evidence: Sequence[Mapping[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """One entry per statement that changes something (see module docstring); with
+    rehearsal evidence for these files, ``measured`` holds the latest rehearsal's figures."""
+    measured = _measured(evidence)
     out: list[dict[str, Any]] = []
     for s in statements:
         kind = str(s.get("kind") or "unknown")
@@ -65,6 +94,7 @@ def impact_of(statements: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "lock": facts.get("lock") if isinstance(facts.get("lock"), str) else None,
                 "table_rows": rows if isinstance(rows, int) else None,
                 "table_bytes": size if isinstance(size, int) else None,
+                "measured": measured.get((str(s.get("file") or ""), int(s.get("line") or 0))),
             }
         )
     return out

@@ -363,7 +363,7 @@ def review(
         policy_digest=digest,
         files=digests,
         suppressions=suppressions,
-        impact=impact_of(policy_input["statements"]),
+        impact=impact_of(policy_input["statements"], policy_input.get("evidence") or []),
         binding=prepared.binding,
         policy_input=policy_input,
     )

@@ -137,6 +137,10 @@ def test_passing_evidence_is_recorded_and_raises_nothing(
     assert locks[0]["relation"] == "orders" and locks[0]["mode"] == "ACCESS EXCLUSIVE"
     production = _check(running, tokens["alice"], "production", {"db/V1__s.sql": UP})
     assert not [f for f in production.findings if f.rule == "rehearsal-failed"]
+    # the impact preview carries the measured figures of that rehearsal
+    first = production.impact[0]
+    assert first.HasField("measured") and first.measured.environment == "staging"
+    assert first.measured.locks[0].startswith("ACCESS EXCLUSIVE on orders")
 
 
 def test_submissions_that_do_not_match_the_verdict_or_caller_are_refused(

@@ -58,3 +58,21 @@ def summary(impact: Sequence[Mapping[str, Any]]) -> str:
     else:
         line += "; table sizes unknown (check with --catalog or a configured target)"
     return line
+
+
+def measured(entry: Mapping[str, Any]) -> str:
+    """``measured in staging (ev1): 412 ms, 0 rows; ACCESS EXCLUSIVE on orders 412 ms;
+    rewrote orders`` — or ``not rehearsed``."""
+    m = entry.get("measured")
+    if not isinstance(m, Mapping):
+        return "not rehearsed"
+    rows = m.get("rows")
+    text = f"measured in {m.get('environment')} ({m.get('evidence_id')}): "
+    text += f"{float(m.get('duration_ms') or 0):.0f} ms"
+    if isinstance(rows, int) and rows >= 0:
+        text += f", {rows} rows"
+    if m.get("locks"):
+        text += "; " + ", ".join(str(x) for x in m["locks"])
+    if m.get("rewrites"):
+        text += "; rewrote " + ", ".join(str(x) for x in m["rewrites"])
+    return text

@@ -131,20 +131,21 @@ def render(result: Mapping[str, Any], sources: Mapping[str, str]) -> str:
         add("")
         add(f"**{cell(_impact.summary(impact))}.**")
         add("")
-        add("| statement | changes | lock (static) | table size (catalog) |")
-        add("|---|---|---|---|")
+        add("| statement | changes | lock (static) | table size (catalog) | measured (rehearsal) |")
+        add("|---|---|---|---|---|")
         listed = 0
         for e in impact:
             row = (
                 f"| `{cell(_impact.where(e))}` {cell(e.get('kind'))} | "
                 f"{cell(', '.join(e.get('objects') or []) or '-')} | "
-                f"{cell(e.get('lock') or '-')} | {cell(_impact.size(e))} |"
+                f"{cell(e.get('lock') or '-')} | {cell(_impact.size(e))} | "
+                f"{cell(_impact.measured(e))} |"
             )
             if not add(row):
                 break
             listed += 1
         if listed < len(impact):
-            body.append(f"| … | {len(impact) - listed} more statement(s) not shown | | |")
+            body.append(f"| … | {len(impact) - listed} more statement(s) not shown | | | |")
         body.append("")
 
     if suppressions:

@@ -69,6 +69,7 @@ def render(result: Mapping[str, Any], sources: Mapping[str, str]) -> str:
             lines.append(
                 f"  {_impact.where(e)} {e.get('kind')}: {', '.join(e.get('objects') or []) or '-'}"
                 f"; {lock}; {_impact.size(e)}"
+                + (f"; {_impact.measured(e)}" if e.get("measured") else "")
             )
     decision = str(result["decision"])
     findings = result["findings"]

@@ -86,6 +86,9 @@ def result_to_proto(result: ReviewResult) -> review_pb2.CheckResponse:
                 lock=i["lock"] or "",
                 table_rows=-1 if i["table_rows"] is None else i["table_rows"],
                 table_bytes=-1 if i["table_bytes"] is None else i["table_bytes"],
+                measured=(
+                    review_pb2.MeasuredImpact(**i["measured"]) if i.get("measured") else None
+                ),
             )
             for i in result.impact
         ],

@@ -274,6 +274,7 @@ class StatementImpact(_message.Message):
     LOCK_FIELD_NUMBER: _builtins.int
     TABLE_ROWS_FIELD_NUMBER: _builtins.int
     TABLE_BYTES_FIELD_NUMBER: _builtins.int
+    MEASURED_FIELD_NUMBER: _builtins.int
     file: _builtins.str
     line: _builtins.int
     kind: _builtins.str
@@ -287,6 +288,10 @@ class StatementImpact(_message.Message):
     def objects(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """"table orders", "column orders.total", "index orders_total", ..."""
 
+    @_builtins.property
+    def measured(self) -> Global___MeasuredImpact:
+        """The latest recorded rehearsal of these exact files, when there is one."""
+
     def __init__(
         self,
         *,
@@ -297,14 +302,58 @@ class StatementImpact(_message.Message):
         lock: _builtins.str = ...,
         table_rows: _builtins.int = ...,
         table_bytes: _builtins.int = ...,
+        measured: Global___MeasuredImpact | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["measured", b"measured"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "kind", b"kind", "line", b"line", "lock", b"lock", "objects", b"objects", "table_bytes", b"table_bytes", "table_rows", b"table_rows"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "kind", b"kind", "line", b"line", "lock", b"lock", "measured", b"measured", "objects", b"objects", "table_bytes", b"table_bytes", "table_rows", b"table_rows"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___StatementImpact: _TypeAlias = StatementImpact  # noqa: Y015
+
+@_typing.final
+class MeasuredImpact(_message.Message):
+    """What a rehearsal measured for one statement (sqlgate-runner rehearse, input.evidence)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVIDENCE_ID_FIELD_NUMBER: _builtins.int
+    ENVIRONMENT_FIELD_NUMBER: _builtins.int
+    DURATION_MS_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    LOCKS_FIELD_NUMBER: _builtins.int
+    REWRITES_FIELD_NUMBER: _builtins.int
+    evidence_id: _builtins.str
+    environment: _builtins.str
+    duration_ms: _builtins.float
+    rows: _builtins.int
+    """-1: not reported."""
+    @_builtins.property
+    def locks(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """"ACCESS EXCLUSIVE on orders 412 ms", ..."""
+
+    @_builtins.property
+    def rewrites(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Relations whose relfilenode changed (rewritten)."""
+
+    def __init__(
+        self,
+        *,
+        evidence_id: _builtins.str = ...,
+        environment: _builtins.str = ...,
+        duration_ms: _builtins.float = ...,
+        rows: _builtins.int = ...,
+        locks: _abc.Iterable[_builtins.str] | None = ...,
+        rewrites: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["duration_ms", b"duration_ms", "environment", b"environment", "evidence_id", b"evidence_id", "locks", b"locks", "rewrites", b"rewrites", "rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MeasuredImpact: _TypeAlias = MeasuredImpact  # noqa: Y015
 
 @_typing.final
 class GetVerdictRequest(_message.Message):
