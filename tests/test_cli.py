@@ -115,6 +115,10 @@ def test_convert_response() -> None:
         "policy_digest": "sha256:00",
         "suppressions": [],
         "impact": [],
+        "reviewed_files": [],
+        "context_files": [],
+        "server_version": "",
+        "server_version_source": "",
     }
     assert list(got) == [
         "decision",
@@ -123,6 +127,10 @@ def test_convert_response() -> None:
         "policy_digest",
         "suppressions",
         "impact",
+        "reviewed_files",
+        "context_files",
+        "server_version",
+        "server_version_source",
     ]
 
 

@@ -66,6 +66,10 @@ def test_to_json_shape(engine: EmbeddedEngine) -> None:
         "policy_digest",
         "suppressions",
         "impact",
+        "reviewed_files",
+        "context_files",
+        "server_version",
+        "server_version_source",
     ]
     assert out["findings"]
     for f in out["findings"]:

@@ -115,6 +115,8 @@ class RequestFields(TypedDict, total=False):
     catalog: bytes | None
     author: str
     rollback_files: Sequence[str]
+    context_files: Sequence[str]
+    since: str
 
 
 def build_request(
@@ -141,6 +143,8 @@ def build_request(
         catalog=fields.get("catalog") or b"",
         author=fields.get("author", ""),
         rollback_files=list(fields.get("rollback_files", ())),
+        context_files=list(fields.get("context_files", ())),
+        since=fields.get("since", ""),
     )
 
 

@@ -94,6 +94,10 @@ def response_to_dict(response: review_pb2.CheckResponse) -> dict[str, Any]:
             }
             for i in response.impact
         ],
+        "reviewed_files": list(response.reviewed_files),
+        "context_files": list(response.context_files),
+        "server_version": response.server_version,
+        "server_version_source": response.server_version_source,
     }
     if response.verdict_id:
         # The signed verdict, as a JSON object (the DSSE envelope the server returned).

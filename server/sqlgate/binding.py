@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
+from sqlgate_client.toolformat import up_section
 from sqlgate_client.trust.binding import (
     LEXING_SETTINGS,
     Binding,
@@ -29,8 +30,11 @@ from sqlgate.parse.split import split
 def file_binding(
     path: str, content: bytes, dialect: Literal["postgres", "mysql"], variables: Mapping[str, str]
 ) -> FileBinding:
-    """One file's digests and statement spans (byte offsets into the expanded text)."""
-    text = expand(decode(SourceFile(path, content)), variables, path=path)
+    """One file's digests and statement spans (byte offsets into the expanded text).
+
+    A goose/dbmate/sql-migrate file's text is its Up section (sqlgate_client.toolformat),
+    as the parse and the runner read it."""
+    text = expand(up_section(decode(SourceFile(path, content))).text, variables, path=path)
     segments = split(text, dialect)
     return FileBinding(
         path=path,

@@ -63,9 +63,13 @@ def _size(tables: Sequence[Mapping[str, Any] | None]) -> tuple[int | None, int |
 
 
 def catalog_facts(
-    statements: Sequence[m.Statement], catalog: Mapping[str, Any] | None
+    statements: Sequence[m.Statement],
+    catalog: Mapping[str, Any] | None,
+    context: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
-    """Per statement (same order), the extra facts to merge into its ``facts``."""
+    """Per statement (same order), the extra facts to merge into its ``facts``.
+
+    A table created by a ``context`` file (already applied) keeps the catalog's size."""
     cat = _tables(catalog)
     # Known columns per table; a table missing here has unknown columns.
     columns: dict[str, set[str]] = {
@@ -85,6 +89,8 @@ def catalog_facts(
             facts["column_exists"] = None if known is None else s.column in known
         out.append(facts)
         _track(s, columns, created)
+        if s.file in context and isinstance(s, m.CreateTable):
+            created.discard(norm(s.table))
     return out
 
 

@@ -15,7 +15,15 @@ scripts, invisible characters; see ``sqlgate.identifiers``).
 
 Set level: ``tables_created`` and ``indexes`` after the set = catalog indexes + created
 (explicit, and implicit from PRIMARY KEY/UNIQUE, and in MySQL the index InnoDB creates for
-a foreign key without one) − dropped (DROP INDEX, DROP TABLE, DROP CONSTRAINT).
+a foreign key without one) − dropped (DROP INDEX, DROP TABLE, DROP CONSTRAINT), and
+``tables``: every table known after the set with where it came from.
+
+Context files (already applied, ``context``) are replayed into the model but create
+nothing "in the set": a table or index they create is existing (source ``context``),
+like one the catalog shows (source ``catalog``); only pending files' creations are
+``pending`` and count for ``table_created_in_set``. A table the catalog or the context
+shows as existing stays existing whatever a pending ``CREATE TABLE [IF NOT EXISTS]``
+says, until the set drops it.
 
 Catalog shape, read tolerantly (missing keys are empty; other keys ignored):
 ``{"tables": [{"schema": "public", "name": "users", "indexes": [{"name", "columns",
@@ -115,12 +123,15 @@ class SetFacts:
     statements: list[m.Statement]
     tables_created: list[str] = field(default_factory=list)
     indexes: list[IndexFact] = field(default_factory=list)
+    # Every table known after the set: {"name", "source": catalog|context|pending}.
+    tables: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The ``facts`` object of the policy input (contract §2)."""
         return {
             "tables_created": list(self.tables_created),
             "indexes": [i.to_json() for i in self.indexes],
+            "tables": [dict(t) for t in self.tables],
         }
 
 
@@ -230,9 +241,13 @@ class _Indexes:
         if ix.name:
             self._by_name.get(norm(ix.name), {}).pop(serial, None)
 
+    # Where indexes added now come from: "pending" or "context" (set by derive).
+    source = "pending"
+
     def add(self, ix: IndexFact | None) -> None:
         if ix is not None:
-            self._put(dataclasses.replace(ix, table=norm(ix.table)))
+            source = self.source if ix.source == "set" else ix.source
+            self._put(dataclasses.replace(ix, table=norm(ix.table), source=source))
 
     def drop_named(self, name: str, table: str | None = None) -> None:
         for serial in list(self._by_name.get(norm(name), ())):
@@ -300,10 +315,15 @@ def derive(
     *,
     catalog: Mapping[str, Any] | None = None,
     dialect: str = "postgres",
+    context: frozenset[str] = frozenset(),
 ) -> SetFacts:
-    """Fill every statement's ``facts`` and compute the set-level facts, in one ordered walk."""
+    """Fill every statement's ``facts`` and compute the set-level facts, in one ordered walk.
+
+    ``context``: paths of files already applied (see the module docstring)."""
     cat_tables = _catalog_tables(catalog)
     existing: set[str] | None = {_qualified(t) for t in cat_tables} if catalog else None
+    # Tables that exist before the pending change, with their origin.
+    present: dict[str, str] = {t: "catalog" for t in existing or ()}
     indexes = _Indexes(cat_tables)
     created = _Created()
     search_path = SearchPath()
@@ -311,6 +331,7 @@ def derive(
     stmt_timeout = (False, False)  # statement_timeout in force: (session, SET LOCAL)
     out: list[m.Statement] = []
     for s in statements:
+        indexes.source = "context" if s.file in context else "pending"
         named = _target(s, indexes)
         targets = tuple(norm(t) for t in named)
         # Resolved against the search_path in force; None (unknowable) is not "created".
@@ -323,12 +344,14 @@ def derive(
             "table_exists": (
                 None
                 if existing is None or not targets
-                else all(t in existing or t in created for t in targets)
+                else all(t in present or t in created for t in targets)
             ),
             "identifiers": identifiers_of(s),
         }
         out.append(dataclasses.replace(s, facts=facts))
         # Effects of this statement on the state seen by later ones.
+        new_table = search_path.resolve(s.table) if isinstance(s, m.CreateTable) else None
+        before = (new_table, new_table in created, new_table in present)
         _created_by(s, created, search_path, existing)
         search_path.after(s)
         if isinstance(s, m.Set) and s.scope == "session" and s.name in ("lock_timeout", "all"):
@@ -343,7 +366,44 @@ def derive(
             stmt_timeout = _timeout_after(s, "statement_timeout", *stmt_timeout)
         if not _index_may_exist(s, indexes, facts["table_created_in_set"], existing is not None):
             _effects(s, indexes, created, dialect)
-    return SetFacts(statements=out, tables_created=created.ordered(), indexes=indexes.items)
+        _origins(s, present, created, before, in_context=s.file in context)
+        indexes.source = "pending"
+    pending = created.ordered()
+    tables = [{"name": t, "source": src} for t, src in present.items()]
+    tables += [{"name": t, "source": "pending"} for t in pending if t not in present]
+    return SetFacts(statements=out, tables_created=pending, indexes=indexes.items, tables=tables)
+
+
+def _origins(
+    s: m.Statement,
+    present: dict[str, str],
+    created: _Created,
+    before: tuple[str | None, bool, bool],
+    *,
+    in_context: bool,
+) -> None:
+    """After ``s``'s effects: keep ``present`` (existing tables and their origin).
+
+    ``before`` is (the CREATE TABLE's resolved name, whether it was created in the set,
+    whether it existed) as seen before ``s``. A context file's creations become existing
+    (``context``), not created in the set; a pending CREATE TABLE of a table that
+    already exists (catalog, context) creates nothing."""
+    table, was_created, existed = before
+    if isinstance(s, m.DropTable):
+        for t in s.tables:
+            present.pop(norm(t), None)
+    elif isinstance(s, m.RenameTable) and norm(s.table) in present:
+        old, new = norm(s.table), norm(s.new_name)
+        if "." in old and "." not in new:
+            new = f"{old.rsplit('.', 1)[0]}.{new}"
+        present[new] = present.pop(old)
+    if table is None or was_created or table not in created:
+        return
+    if existed:
+        created.discard(table)
+    elif in_context:
+        created.discard(table)
+        present[table] = "context"
 
 
 def _timeout_after(s: m.Statement, name: str, session: bool, local: bool) -> tuple[bool, bool]:

@@ -15,10 +15,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from sqlgate_client.rollback import down_file_for
+from sqlgate_client.toolformat import up_section
 
 from sqlgate.binding import build_binding
 from sqlgate.catalog.load import MAX_CATALOG_DEPTH, validate_catalog
 from sqlgate.catalog_facts import catalog_facts
+from sqlgate.context import resolve_context
 from sqlgate.errors import (
     CatalogError,
     InputError,
@@ -31,7 +33,7 @@ from sqlgate.metadata import load_metadata
 from sqlgate.model import Statement
 from sqlgate.observe.metrics import POLICY_EVALUATION, timed
 from sqlgate.parse import Limits, ParseCache, ParsePool, SourceFile, parse_migrations
-from sqlgate.parse.source import decode
+from sqlgate.parse.source import FileInfo, decode
 from sqlgate.policy.engine import Engine, PolicyFinding
 from sqlgate.suppress import find_suppressions
 
@@ -41,6 +43,10 @@ if TYPE_CHECKING:
 
 INPUT_VERSION = 1
 DIALECTS = ("postgres", "mysql")
+# Without --pg-version, a catalog or a target saying otherwise, PostgreSQL is assumed to
+# be the newest supported major (the parser's): assuming the oldest gave false
+# "before 11/12" findings on every constant default.
+DEFAULT_PG_VERSION = "18"
 ENGINE_ERROR_RULE = "policy-engine-error"
 
 
@@ -66,6 +72,10 @@ class ReviewRequest:
     catalog: bytes | None = None
     # Down files that exist beside the migrations (CheckRequest.rollback_files).
     rollback_files: tuple[str, ...] = ()
+    # Already-applied files among the migrations (CheckRequest.context_files, --base).
+    context_files: tuple[str, ...] = ()
+    # Files up to and including this version are context (CheckRequest.since).
+    since: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,6 +120,12 @@ class ReviewResult:
     binding: dict[str, Any] = dataclasses.field(default_factory=dict)
     # The policy input that was evaluated (decision logs); not part of the public result.
     policy_input: dict[str, Any] | None = dataclasses.field(default=None, repr=False, compare=False)
+    # Already-applied files replayed into the model but not reviewed: (path, sha256).
+    context: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    # The server version the rules assumed and where it came from
+    # (request, catalog, default).
+    server_version: str | None = None
+    server_version_source: str = "default"
 
     def to_json(self) -> dict[str, Any]:
         """The public result dict; later keys (verdict_id, ...) are appended here."""
@@ -120,6 +136,10 @@ class ReviewResult:
             "policy_digest": self.policy_digest,
             "suppressions": [dict(s) for s in self.suppressions],
             "impact": [dict(i) for i in self.impact],
+            "reviewed_files": [path for path, _ in self.files],
+            "context_files": [path for path, _ in self.context],
+            "server_version": self.server_version or "",
+            "server_version_source": self.server_version_source,
         }
 
 
@@ -225,6 +245,26 @@ def build_policy_input(
     }
 
 
+def _file_doc(
+    f: FileInfo, md: dict[str, Any], text: str, rollback_files: set[str]
+) -> dict[str, Any]:
+    """``files[]`` of the policy input. A goose/dbmate/sql-migrate Down section is the
+    file's rollback (``down_file`` = ``<path>#down``); ``tool`` says which tool's
+    format the file is in and whether that tool runs it in a transaction."""
+    tool = up_section(text)
+    down = down_file_for(f.path, rollback_files)
+    if down is None and tool.has_down:
+        down = f"{f.path}#down"
+    return {
+        "path": f.path,
+        "sha256": f.sha256,
+        "statements": f.statements,
+        "metadata": md,
+        "down_file": down,
+        "tool": None if tool.tool is None else {"name": tool.tool, "transaction": tool.transaction},
+    }
+
+
 @dataclasses.dataclass(frozen=True)
 class PreparedInput:
     """The policy input of one request and what the result needs from the parse."""
@@ -233,6 +273,9 @@ class PreparedInput:
     statement_count: int
     files: list[tuple[str, str]]
     binding: dict[str, Any] = dataclasses.field(default_factory=dict)
+    context: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    server_version: str | None = None
+    server_version_source: str = "default"
 
 
 def prepare_input(
@@ -257,8 +300,23 @@ def prepare_input(
     catalog = _catalog(request.catalog)
     if catalog is None and catalogs is not None:
         catalog = catalogs.catalog(request.target)
+    version_source = "request" if request.server_version else "default"
     if not request.server_version and catalog and catalog.get("server_version"):
         request = dataclasses.replace(request, server_version=str(catalog["server_version"]))
+        version_source = "catalog"
+    explicit_version = request.server_version
+    if not request.server_version and request.dialect == "postgres":
+        request = dataclasses.replace(request, server_version=DEFAULT_PG_VERSION)
+    context = resolve_context(
+        [m.path for m in request.migrations],
+        explicit=request.context_files,
+        since=request.since,
+        catalog=catalog,
+    )
+    if len(context) == len(request.migrations):
+        raise InputError(
+            "every submitted file is already applied (context): nothing pending to review"
+        )
     parsed = parse_migrations(
         [SourceFile(path=m.path, content=m.content) for m in request.migrations],
         cast(Literal["postgres", "mysql"], request.dialect),
@@ -269,30 +327,33 @@ def prepare_input(
     )
     if progress is not None:
         progress(f"parsed {len(parsed.files)} file(s): {len(parsed.statements)} statement(s)")
-    derived = derive(parsed.statements, catalog=catalog, dialect=request.dialect)
-    statements = [s.to_json() for s in derived.statements]
-    for doc, extra in zip(statements, catalog_facts(derived.statements, catalog), strict=True):
-        doc["facts"] = {**doc.get("facts", {}), **extra}
+    derived = derive(parsed.statements, catalog=catalog, dialect=request.dialect, context=context)
+    extras = catalog_facts(derived.statements, catalog, context)
+    # Context statements shaped the model above; only pending ones are reviewed,
+    # renumbered so statement i is input.statements[i] (main.rego relies on it).
+    reviewed: list[Statement] = []
+    statements = []
+    for original, extra in zip(derived.statements, extras, strict=True):
+        if original.file not in context:
+            s = dataclasses.replace(original, index=len(reviewed)) if context else original
+            reviewed.append(s)
+            doc = s.to_json()
+            doc["facts"] = {**doc.get("facts", {}), **extra}
+            statements.append(doc)
     rollback_files = set(request.rollback_files)
-    files = [
-        {
-            "path": f.path,
-            "sha256": f.sha256,
-            "statements": f.statements,
-            "metadata": md,
-            "down_file": down_file_for(f.path, rollback_files),
-        }
-        for f, md in zip(parsed.files, metadata, strict=True)
+    pending_files = [
+        (f, md) for f, md in zip(parsed.files, metadata, strict=True) if f.path not in context
     ]
+    texts = {m.path: decode(SourceFile(path=m.path, content=m.content)) for m in request.migrations}
+    files = [_file_doc(f, md, texts[f.path], rollback_files) for f, md in pending_files]
     by_file: dict[str, list[Statement]] = {}
-    for s in derived.statements:
+    for s in reviewed:
         by_file.setdefault(s.file, []).append(s)
     suppressions = [
         d
         for m in request.migrations
-        for d in find_suppressions(
-            m.path, decode(SourceFile(path=m.path, content=m.content)), by_file.get(m.path, [])
-        )
+        if m.path not in context
+        for d in find_suppressions(m.path, texts[m.path], by_file.get(m.path, []))
     ]
     policy_input = build_policy_input(
         request, files=files, statements=statements, facts=derived.to_json(), catalog=catalog
@@ -301,16 +362,25 @@ def prepare_input(
     # Rehearsals (sqlgate.evidence) of exactly these files in this order, any environment.
     policy_input["evidence"] = [dict(e) for e in evidence]
     binding = build_binding(
-        [(m.path, m.content) for m in request.migrations],
+        # Only the reviewed (pending) files: the runner applies exactly these.
+        [(m.path, m.content) for m in request.migrations if m.path not in context],
         dialect=cast(Literal["postgres", "mysql"], request.dialect),
         variables=dict(request.variables),
-        server_version=request.server_version,
+        # What the request or the catalog said, never the assumed default: the runner
+        # checks the target against it.
+        server_version=explicit_version,
         target_identity=catalogs.identity(request.target) if catalogs is not None else None,
     )
+    policy_input["context_files"] = [
+        {"path": f.path, "sha256": f.sha256} for f in parsed.files if f.path in context
+    ]
     return PreparedInput(
         policy_input=policy_input,
-        statement_count=parsed.statement_count,
-        files=[(f.path, f.sha256) for f in parsed.files],
+        statement_count=len(statements),
+        files=[(f.path, f.sha256) for f, _ in pending_files],
+        context=[(f.path, f.sha256) for f in parsed.files if f.path in context],
+        server_version=request.server_version,
+        server_version_source=version_source if request.server_version else "unknown",
         binding=binding.to_json(),
     )
 
@@ -366,4 +436,7 @@ def review(
         impact=impact_of(policy_input["statements"], policy_input.get("evidence") or []),
         binding=prepared.binding,
         policy_input=policy_input,
+        context=prepared.context,
+        server_version=prepared.server_version,
+        server_version_source=prepared.server_version_source,
     )

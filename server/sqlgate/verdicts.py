@@ -44,6 +44,8 @@ class VerdictDraft:
     # sqlgate_client.trust.binding in JSON form: order, dialect, spans, expansion, identity.
     binding: Mapping[str, Any]
     supersedes: str | None = None
+    # Already-applied files the review replayed, not reviewed: path -> sha256.
+    context: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def new_verdict_id() -> str:
@@ -106,6 +108,7 @@ def _issue_in(
             "target": draft.target,
             "author": draft.author,
             "files": dict(draft.digests),
+            "context_files": dict(draft.context),
             "supersedes": draft.supersedes,
             **details,
         },
@@ -126,6 +129,7 @@ def _issue_in(
         audit_sequence=event.sequence,
         supersedes=draft.supersedes,
         binding=draft.binding,
+        context=draft.context,
     )
     envelope = sign_verdict(statement, signer)
     record = VerdictRecord(
@@ -162,3 +166,8 @@ def findings_of(app: App, record: VerdictRecord) -> list[dict[str, Any]]:
 def binding_of(app: App, record: VerdictRecord) -> dict[str, Any]:
     """The binding a stored verdict was signed over (an approval re-issues it unchanged)."""
     return _signed(app, record).binding.to_json()
+
+
+def context_of(app: App, record: VerdictRecord) -> dict[str, str]:
+    """The context files (already applied, not reviewed) a stored verdict was signed over."""
+    return dict(_signed(app, record).context)

@@ -1,8 +1,10 @@
 """Every rule folder's bad.sql makes its rule fire and good.sql does not, end to end:
 the real parser (sqlgate.parse) and facts (sqlgate.facts) build the input, the embedded
 engine evaluates the shipped policies. The inputs are validated against the schema too.
-A fixture is PostgreSQL unless its first line says ``-- dialect: mysql``; a rule folder's
-``evidence.json`` is the rehearsal evidence its bad.sql is checked with."""
+A fixture is PostgreSQL unless its first line says ``-- dialect: mysql``; a
+``-- server_version: N`` line sets the target version (default: the review's, the newest
+supported PostgreSQL); a rule folder's ``evidence.json`` is the rehearsal evidence its
+bad.sql is checked with."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ RULE_DIRS = sorted(p for p in (POLICIES / "rules").glob("*/*") if p.is_dir())
 
 
 DIALECT = re.compile(rb"\A--\s*dialect:\s*(postgres|mysql)\b")
+VERSION = re.compile(rb"^--\s*server_version:\s*(\S+)", re.MULTILINE)
 
 
 def _input(sql_file: Path) -> dict[str, Any]:
@@ -44,6 +47,7 @@ def _input(sql_file: Path) -> dict[str, Any]:
         dialect=dialect,
         migrations=[MigrationFile(path, content)],
         catalog=catalog.read_bytes() if catalog.is_file() else None,
+        server_version=version.group(1).decode() if (version := VERSION.search(content)) else None,
     )
     # A rule about rehearsal evidence: its folder's evidence.json is what bad.sql is
     # checked with (as if a rehearsal of it had been submitted); good.sql gets none.

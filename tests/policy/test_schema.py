@@ -33,7 +33,9 @@ def _good() -> dict[str, Any]:
             stmt("add_column", 0, table="t", column=column, foreign_key=fk),
             stmt("unknown", 1, reason="boundary disagreement"),
         ],
-        indexes=[{"name": "i", "table": "t", "columns": ["c"], "unique": False, "source": "set"}],
+        indexes=[
+            {"name": "i", "table": "t", "columns": ["c"], "unique": False, "source": "pending"}
+        ],
     )
 
 

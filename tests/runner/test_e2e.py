@@ -10,6 +10,7 @@ name the files ``db/V…sql``, so the digests they compute are under the same pa
 
 from __future__ import annotations
 
+import base64
 import json
 import signal
 import subprocess
@@ -440,3 +441,95 @@ def test_report_spooled_while_server_down_is_delivered_once_on_next_run(repo: Re
     assert [(e.details["report_id"], e.details["outcome"]) for e in reports] == [
         (report_id, "succeeded")
     ]
+
+
+def _check_json(repo: Repo, *args: str) -> tuple[int, dict[str, Any]]:
+    out = repo._cli(  # the same CLI call as Repo.check, with other options
+        "alice",
+        "sqlgate",
+        "check",
+        "--server",
+        repo.live.address,
+        "--env",
+        ENV,
+        "--target",
+        TARGET,
+        "--format",
+        "json",
+        *args,
+    )
+    assert out.returncode in (0, 1, 3), out.stdout + out.stderr
+    return out.returncode, json.loads(out.stdout)
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_pending_set_newest_index_is_denied_then_only_pending_is_applied(repo: Repo) -> None:
+    # The issue's scenario: the directory's earlier file created users (applied), the
+    # newest adds a plain index. Checked as a whole directory the index is "on a table
+    # created in this set" and goes quiet; as a pending set it is denied.
+    v1 = repo.write("V1__users.sql", "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n")
+    repo.run(v1, verdict=repo.reviewed(v1)).check_returncode()
+    repo.conn.execute("INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 1000) g")
+    v2 = repo.write("V2__email.sql", "CREATE INDEX users_email_idx ON users (email);\n")
+
+    code, whole = _check_json(repo, "db/")
+    assert code == 0 and whole["context_files"] == []  # the false negative being fixed
+
+    _git(repo.root, "init", "-q", "-b", "main")
+    _git(repo.root, "add", v1)
+    _git(repo.root, "commit", "-qm", "users")
+    _git(repo.root, "checkout", "-qb", "feature")
+    catalog = repo.root / "catalog.json"
+    subprocess.run(
+        [str(BIN / "sqlgate"), "catalog", "--dsn", repo.dsn, "-o", str(catalog)],
+        check=True,
+        capture_output=True,
+    )
+    history = json.loads(catalog.read_text())["history"]
+    assert {"tool": "sqlgate", "table": f"{repo.schema}.schema_history", "applied": ["1"]} in (
+        history
+    )
+    for how in (["--since", "1"], ["--base", "main"], ["--catalog", str(catalog)]):
+        code, result = _check_json(repo, *how, "db/")
+        assert code == 1, (how, result)
+        assert [f["rule"] for f in result["findings"] if f["level"] == "deny"] == [
+            "index-not-concurrent"
+        ], how
+        assert result["reviewed_files"] == [v2] and result["context_files"] == [v1], how
+        predicate = json.loads(base64.b64decode(result["verdict"]["payload"]))["predicate"]
+        subjects = json.loads(base64.b64decode(result["verdict"]["payload"]))["subject"]
+        assert [s["name"] for s in subjects] == [v2]
+        assert list(predicate["context"]) == [v1], how
+
+    # The concurrent form, reviewed as a pending set, is applied alone: V1 is skipped.
+    repo.write("V2__email.sql", "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n")
+    code, result = _check_json(repo, "--base", "main", "db/")
+    verdict = result["verdict_id"] if code == 0 else repo.approve(result["verdict_id"])
+    out = repo.run("db/", verdict=verdict)
+    assert out.returncode == 0, out.stderr
+    assert "skipped     db/V1__users.sql" in out.stdout
+    assert "applied     db/V2__email.sql (1/1 statements)" in out.stdout
+    assert repo.sql("SELECT to_regclass('users_email_idx') IS NOT NULL") is True
+
+
+def test_runner_refuses_a_file_outside_the_verdict_that_is_not_applied_12(repo: Repo) -> None:
+    # V1 reviewed only as context (--since 1) but never applied here: the runner must not
+    # run V2 on the word of a review that assumed V1 was applied, nor apply V1 unreviewed.
+    repo.write("V1__a.sql", "CREATE TABLE a (id bigint PRIMARY KEY);\n")
+    repo.write("V2__b.sql", "CREATE TABLE b (id bigint PRIMARY KEY);\n")
+    code, result = _check_json(repo, "--since", "1", "db/")
+    assert code == 0, result
+    assert result["context_files"] == ["db/V1__a.sql"]
+    out = repo.run("db/", verdict=result["verdict_id"])
+    assert out.returncode == 12, out.stdout + out.stderr
+    assert "db/V1__a.sql: not covered by the verdict" in out.stderr
+    assert repo.sql("SELECT to_regclass('a')") is None
+    assert repo.sql("SELECT to_regclass('b')") is None

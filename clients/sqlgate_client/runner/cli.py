@@ -58,7 +58,7 @@ from sqlgate_client.runner.errors import (
     RunnerError,
     UsageError,
 )
-from sqlgate_client.runner.history import History
+from sqlgate_client.runner.history import History, HistoryRow
 from sqlgate_client.runner.migrations import (
     Migration,
     Timeouts,
@@ -78,6 +78,7 @@ from sqlgate_client.runner.report import (
 from sqlgate_client.runner.trust import check_token, check_verdict, load_keyset
 from sqlgate_client.tls import TlsOptionError, add_tls_arguments, tls_from_args
 from sqlgate_client.trust.binding import Binding
+from sqlgate_client.trust.tokens import unverified_claims
 from sqlgate_client.trust.verdict import VerdictInfo
 
 
@@ -335,6 +336,30 @@ def check_binding(
         bind(m, binding.file(m.path), variables)
 
 
+def _covered(token: str, migrations: list[Migration]) -> list[Migration]:
+    """The migrations the token names (all of them if it names none: check_token refuses).
+
+    Read from the unverified claims only to choose which digests to verify; check_token
+    then verifies the signature and that these are exactly the token's files."""
+    said = unverified_claims(token)
+    named = said.get("digests") if isinstance(said, dict) else None
+    if not isinstance(named, dict):
+        return migrations
+    covered = [m for m in migrations if m.path in named]
+    return covered or migrations
+
+
+def _require_applied(context: list[Migration], rows: dict[str, HistoryRow | None]) -> None:
+    """Files outside the token must already be applied (same bytes: history checked)."""
+    missing = [m.path for m in context if not ((row := rows.get(m.path)) and row.success)]
+    if missing:
+        raise ContextMismatch(
+            f"{', '.join(missing)}: not covered by the verdict (a pending-set review treats "
+            "files outside it as already applied) and not applied on this database; "
+            "review them (check without --since/--base) before applying"
+        )
+
+
 def _summary(result: RunResult, out: TextIO) -> None:
     for f in result.files:
         ran = sum(1 for s in f.statements if s.outcome == "succeeded")
@@ -368,12 +393,15 @@ def run_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if spool.pending():
             retry_spooled(remote, spool, err)
 
-        migrations = _read_migrations(args.paths, timeouts, split_now=False)
-        digests = {m.path: m.sha256 for m in migrations}
+        everything = _read_migrations(args.paths, timeouts, split_now=False)
 
         token: str = args.token or ""
         if args.verdict:
             token = remote.issue_token(args.verdict, args.environment, args.target).token
+        # A pending-set verdict covers only the reviewed files; the others given here were
+        # context (already applied) and must be applied on this database (checked below).
+        migrations = _covered(token, everything)
+        digests = {m.path: m.sha256 for m in migrations}
         keyset = load_keyset(
             keys_file=args.keys, state_dir=state_dir, remote=remote, repin=args.repin_keys
         )
@@ -414,7 +442,9 @@ def run_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     out=err,
                     settings=claims.binding.settings,
                 )
-                rows = applier.validate(migrations)
+                rows = applier.validate(everything)
+                _require_applied([m for m in everything if m.path not in digests], rows)
+                rows = {m.path: rows[m.path] for m in migrations}
                 if all(r is not None and r.success for r in rows.values()):
                     print("nothing to apply: every migration is already applied", file=out)
                     return 0

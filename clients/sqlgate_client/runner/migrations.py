@@ -35,6 +35,7 @@ from sqlgate_client.runner.batch import rewrite
 from sqlgate_client.runner.errors import BindingMismatch, UnsupportedSql, UsageError
 from sqlgate_client.sqlsplit import SplitError, Statement, split
 from sqlgate_client.templates import MissingValue, expand
+from sqlgate_client.toolformat import up_section
 from sqlgate_client.trust.binding import FileBinding, byte_spans, expanded_digest
 
 _FLYWAY = re.compile(r"^V(\d+(?:[._]\d+)*)__.+\.sql$", re.IGNORECASE)
@@ -156,7 +157,8 @@ def load(
     statements: list[Statement] = []
     if split_now:
         try:
-            statements = split(text)
+            # goose/dbmate/sql-migrate: only the Up section runs, as the server reviewed it.
+            statements = split(up_section(text).text)
         except SplitError as exc:
             raise UnsupportedSql(f"{path}: cannot split safely: {exc}") from exc
     migration = Migration(
@@ -180,7 +182,8 @@ def bind(m: Migration, bound: FileBinding, variables: Mapping[str, str]) -> None
     """
     if bound.path != m.path or bound.sha256 != m.sha256:
         raise BindingMismatch(f"{m.path}: the verdict binds other bytes for this path")
-    text = m.data.decode("utf-8-sig")
+    # goose/dbmate/sql-migrate: only the Up section (sqlgate_client.toolformat), as bound.
+    text = up_section(m.data.decode("utf-8-sig")).text
     try:
         expanded = expand(text, variables)
     except MissingValue as exc:

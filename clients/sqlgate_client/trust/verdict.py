@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -45,6 +45,8 @@ PREDICATE_FIELDS: Final = frozenset(
         "binding",
     }
 )
+# Optional: verdicts issued before pending sets existed have no "context".
+OPTIONAL_PREDICATE_FIELDS: Final = frozenset({"context"})
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -93,6 +95,9 @@ class VerdictInfo:
     supersedes: str | None
     statement: Mapping[str, Any]
     binding: Binding
+    # Already-applied files the review replayed but did not review: path -> sha256 hex.
+    # The runner applies only ``digests`` (the reviewed files), never these.
+    context: Mapping[str, str] = field(default_factory=dict)
 
 
 def _str(predicate: Mapping[str, Any], name: str, *, optional: bool = False) -> Any:
@@ -136,11 +141,21 @@ def parse_statement(statement: Any) -> VerdictInfo:
             raise ClaimError(f"verdict subject {subject['name']!r} appears twice")
         digests[subject["name"]] = subject["digest"]["sha256"]
     predicate = statement["predicate"]
-    if not isinstance(predicate, dict) or set(predicate) != PREDICATE_FIELDS:
-        present = set(predicate) if isinstance(predicate, dict) else set()
+    present = set(predicate) if isinstance(predicate, dict) else set()
+    if not isinstance(predicate, dict) or not (
+        PREDICATE_FIELDS <= present <= PREDICATE_FIELDS | OPTIONAL_PREDICATE_FIELDS
+    ):
         missing = sorted(PREDICATE_FIELDS - present)
-        extra = sorted(present - PREDICATE_FIELDS)
+        extra = sorted(present - PREDICATE_FIELDS - OPTIONAL_PREDICATE_FIELDS)
         raise ClaimError(f"verdict predicate fields: missing {missing}, unexpected {extra}")
+    context = predicate.get("context", {})
+    if not isinstance(context, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, str) and _SHA256.fullmatch(v)
+        for k, v in context.items()
+    ):
+        raise ClaimError("verdict predicate.context must map paths to sha256 hex digests")
+    if set(context) & set(digests):
+        raise ClaimError("verdict predicate.context names a file that is also a subject")
     if predicate["decision"] not in DECISIONS:
         raise ClaimError(f"verdict decision {predicate['decision']!r} is not one of {DECISIONS}")
     for name in ("findings", "approvals"):
@@ -174,6 +189,7 @@ def parse_statement(statement: Any) -> VerdictInfo:
         supersedes=_str(predicate, "supersedes", optional=True),
         statement=statement,
         binding=binding,
+        context=dict(context),
     )
 
 

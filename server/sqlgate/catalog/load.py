@@ -201,7 +201,14 @@ _catalog = _object(
         "schemas": _names,
         "extensions": _list_of(_extension),
     },
-    {"flavor": _one_of(frozenset({"mysql", "mariadb"}))},
+    {
+        "flavor": _one_of(frozenset({"mysql", "mariadb"})),
+        # The target's migration history (sqlgate.catalog.history): optional, older
+        # catalogs have none.
+        "history": _list_of(
+            _object({"tool": _name, "table": _name, "applied": _names}, {"through": _name})
+        ),
+    },
 )
 
 

@@ -19,6 +19,7 @@ import pymysql
 import pymysql.cursors
 
 from sqlgate.catalog.dsn import parse_mysql_url
+from sqlgate.catalog.history import HISTORY_TABLE_NAMES, read_history
 from sqlgate.errors import CatalogError
 
 if TYPE_CHECKING:  # the runtime class is not generic; the stubs' is
@@ -136,7 +137,29 @@ def _read(cur: pymysql.cursors.DictCursor) -> dict[str, Any]:
         "tables": [tables[k] for k in sorted(tables)],
         "schemas": [db],
         "extensions": [],
+        "history": _history(cur, db),
     }
+
+
+def _history(cur: pymysql.cursors.DictCursor, db: str) -> list[dict[str, Any]]:
+    """Migration tools' history tables in the database (sqlgate.catalog.history)."""
+    names = list(HISTORY_TABLE_NAMES)
+    marks = ", ".join(["%s"] * len(names))
+    tables: dict[tuple[str, str], frozenset[str]] = {}
+    for r in _rows(
+        cur,
+        "SELECT TABLE_NAME AS t, LOWER(COLUMN_NAME) AS c FROM information_schema.COLUMNS"
+        f" WHERE TABLE_SCHEMA = %s AND TABLE_NAME IN ({marks})",
+        db,
+        *names,
+    ):
+        key = (db, str(r["t"]))
+        tables[key] = tables.get(key, frozenset()) | {str(r["c"])}
+
+    def query(sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(row.values()) for row in _rows(cur, sql)]
+
+    return read_history(tables, query, lambda name: "`" + name.replace("`", "``") + "`")
 
 
 def _tables(cur: pymysql.cursors.DictCursor, db: str) -> dict[tuple[str, str], Record]:

@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 
+from sqlgate.catalog.history import HISTORY_TABLE_NAMES, read_history
 from sqlgate.errors import CatalogError
 
 Row = tuple[Any, ...]
@@ -117,7 +118,27 @@ def _read(conn: PgConnection) -> dict[str, Any]:
         "tables": sorted(tables.values(), key=lambda t: (t["schema"], t["name"])),
         "schemas": sorted(schemas),
         "extensions": sorted(extensions, key=lambda e: (e["name"], e["schema"])),
+        "history": _history(conn),
     }
+
+
+def _history(conn: PgConnection) -> list[dict[str, Any]]:
+    """Migration tools' history tables in user schemas (sqlgate.catalog.history)."""
+    found = conn.execute(
+        "SELECT n.nspname, c.relname, pg_catalog.array_agg(pg_catalog.lower(a.attname::text))"
+        " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+        " JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
+        " AND NOT a.attisdropped"
+        f" WHERE c.relkind IN ('r', 'p') AND {_USER_SCHEMA} AND c.relname = ANY(%s)"
+        " GROUP BY n.nspname, c.relname",
+        (list(HISTORY_TABLE_NAMES),),
+    ).fetchall()
+    tables = {(str(r[0]), str(r[1])): frozenset(r[2]) for r in found}
+    return read_history(
+        tables,
+        lambda query: conn.execute(query.encode()).fetchall(),
+        lambda name: '"' + name.replace('"', '""') + '"',
+    )
 
 
 def _one(conn: PgConnection, query: str) -> Row:

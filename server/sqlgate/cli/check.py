@@ -90,6 +90,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=Path,
         help="catalog JSON from `sqlgate catalog` (sent to the server with --server)",
     )
+    p.add_argument(
+        "--since",
+        default="",
+        metavar="VERSION",
+        help="files up to and including VERSION are already applied: replayed, not reviewed",
+    )
+    p.add_argument(
+        "--base",
+        default="",
+        metavar="GIT_REF",
+        help="files unchanged since the merge base of HEAD and GIT_REF are already applied "
+        "(context); new and edited files are reviewed (the CI default, e.g. origin/main)",
+    )
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server")
     p.add_argument("--config", type=Path, help="server config for --local (policies, limits)")
     p.add_argument("--policies", type=Path, help="policies directory for --local")
@@ -111,6 +124,7 @@ def _check_local(
     migrations: list[MigrationInput],
     catalog: bytes | None,
     rollback_files: list[str],
+    context_files: list[str],
 ) -> dict[str, Any]:
     # Imported here so a remote check never loads the parser or the Rego engine.
     from sqlgate.config import load_config, with_overrides
@@ -133,6 +147,8 @@ def _check_local(
         server_version=args.server_version or None,
         catalog=catalog,
         rollback_files=tuple(rollback_files),
+        context_files=tuple(context_files),
+        since=args.since or None,
     )
     status = _Progress.for_output(args.fmt)
     engine = load_engine(config)
@@ -209,8 +225,9 @@ def run(args: argparse.Namespace) -> int:
         migrations = read_migrations(files)
         rollback_files = find_rollback_files(files)
         catalog = _read_catalog(args.catalog)
+        context_files = _base_context(args.base, files, migrations)
         if args.local:
-            result = _check_local(args, migrations, catalog, rollback_files)
+            result = _check_local(args, migrations, catalog, rollback_files, context_files)
         else:
             result = check_remote(
                 address or "",
@@ -228,12 +245,28 @@ def run(args: argparse.Namespace) -> int:
                 author=args.author,
                 catalog=catalog,
                 rollback_files=rollback_files,
+                context_files=context_files,
+                since=args.since,
             )
     except InvalidRequest as exc:
         return _error(str(exc))
     sources = {m.path: m.content.decode("utf-8", errors="replace") for m in migrations}
     sys.stdout.write(render(args.fmt, result, sources))
     return for_decision(result["decision"])
+
+
+def _base_context(base: str, files: Sequence[Path], migrations: list[MigrationInput]) -> list[str]:
+    """With ``--base``: the files unchanged since the merge base (sqlgate_client.pending)."""
+    if not base:
+        return []
+    from sqlgate_client.pending import PendingError, context_base
+
+    try:
+        return context_base(
+            [(m.path, f, m.content) for f, m in zip(files, migrations, strict=True)], base
+        )
+    except PendingError as exc:
+        raise InvalidRequest(str(exc)) from exc
 
 
 def _read_catalog(path: Path | None) -> bytes | None:

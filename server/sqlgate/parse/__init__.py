@@ -13,6 +13,8 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
+from sqlgate_client.toolformat import up_section
+
 from sqlgate.errors import InputError, LimitExceeded
 from sqlgate.model import Delete, Statement, Transaction, Unknown, Update
 from sqlgate.parse.cache import FileParse, ParseCache, cache_key
@@ -89,8 +91,11 @@ def parse_file(
     variables: Mapping[str, str] | None,
     max_nesting: int,
 ) -> FileParse:
-    """One file's statements (file-local index, transactions marked); the unit of caching."""
-    text = expand(decode(SourceFile(path, content)), variables, path=path)
+    """One file's statements (file-local index, transactions marked); the unit of caching.
+
+    Only a goose/dbmate/sql-migrate file's Up section is read (sqlgate_client.toolformat,
+    as the runner does): its Down section is the rollback, not a forward change."""
+    text = expand(up_section(decode(SourceFile(path, content))).text, variables, path=path)
     segments = split(text, dialect)  # type: ignore[arg-type]
     records: list[tuple[int, int]] = []
     deepest = 0

@@ -49,6 +49,8 @@ def request_from_proto(message: review_pb2.CheckRequest) -> ReviewRequest:
         server_version=message.server_version or None,
         catalog=message.catalog or None,
         rollback_files=tuple(message.rollback_files),
+        context_files=tuple(message.context_files),
+        since=message.since or None,
     )
 
 
@@ -92,4 +94,8 @@ def result_to_proto(result: ReviewResult) -> review_pb2.CheckResponse:
             )
             for i in result.impact
         ],
+        reviewed_files=[path for path, _ in result.files],
+        context_files=[path for path, _ in result.context],
+        server_version=result.server_version or "",
+        server_version_source=result.server_version_source,
     )

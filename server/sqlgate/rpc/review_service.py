@@ -37,7 +37,14 @@ from sqlgate.rpc.admission import Admission
 from sqlgate.rpc.messages import request_from_proto, result_to_proto
 from sqlgate.rpc.status import abort
 from sqlgate.store.base import ApprovalRecord, VerdictRecord
-from sqlgate.verdicts import VerdictDraft, binding_of, findings_of, issue, new_verdict_id
+from sqlgate.verdicts import (
+    VerdictDraft,
+    binding_of,
+    context_of,
+    findings_of,
+    issue,
+    new_verdict_id,
+)
 
 _DECISIONS = {
     "allow": common_pb2.DECISION_ALLOW,
@@ -129,6 +136,7 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
                 decision=result.decision,
                 findings=findings,
                 digests=dict(result.files),
+                context=dict(result.context),
                 environment=request.environment,
                 target=request.target,
                 repo=request.repo,
@@ -317,6 +325,7 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
                 expires_at=expires,
                 supersedes=old.verdict_id,
                 binding=binding_of(app, old),
+                context=context_of(app, old),
             ),
             kind="approve",
             principal=principal.id,

@@ -46,6 +46,7 @@ def build_statement(
     audit_sequence: int | None,
     supersedes: str | None = None,
     binding: Mapping[str, Any],
+    context: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The in-toto statement for one verdict. ``digests`` maps each path as submitted to
     the sha256 hex of its exact bytes (see ``sha256_hex``); ``binding`` is
@@ -73,6 +74,8 @@ def build_statement(
             "audit_sequence": audit_sequence,
             "supersedes": supersedes,
             "binding": dict(binding),
+            # Already-applied files replayed into the model, not reviewed (path -> sha256).
+            "context": {path: (context or {})[path] for path in sorted(context or {})},
         },
     }
     with server_errors():

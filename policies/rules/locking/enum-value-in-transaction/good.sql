@@ -1,1 +1,2 @@
+-- server_version: 10
 ALTER TYPE mood ADD VALUE 'meh';

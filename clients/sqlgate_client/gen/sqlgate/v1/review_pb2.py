@@ -26,7 +26,7 @@ _sym_db = _symbol_database.Default()
 from sqlgate_client.gen.sqlgate.v1 import common_pb2 as sqlgate_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17sqlgate/v1/review.proto\x12\nsqlgate.v1\x1a\x17sqlgate/v1/common.proto\"<\n\tMigration\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\x10\n\x08metadata\x18\x03 \x01(\x0c\"\xe1\x02\n\x0c\x43heckRequest\x12\x0c\n\x04repo\x18\x01 \x01(\t\x12\x0e\n\x06\x63ommit\x18\x02 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x03 \x01(\t\x12\x0e\n\x06target\x18\x04 \x01(\t\x12$\n\x07\x64ialect\x18\x05 \x01(\x0e\x32\x13.sqlgate.v1.Dialect\x12)\n\nmigrations\x18\x06 \x03(\x0b\x32\x15.sqlgate.v1.Migration\x12:\n\tvariables\x18\x07 \x03(\x0b\x32\'.sqlgate.v1.CheckRequest.VariablesEntry\x12\x16\n\x0eserver_version\x18\x08 \x01(\t\x12\x0f\n\x07\x63\x61talog\x18\t \x01(\x0c\x12\x0e\n\x06\x61uthor\x18\n \x01(\t\x12\x16\n\x0erollback_files\x18\x0b \x03(\t\x1a\x30\n\x0eVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x9b\x01\n\x07\x46inding\x12\x0c\n\x04rule\x18\x01 \x01(\t\x12 \n\x05level\x18\x02 \x01(\x0e\x32\x11.sqlgate.v1.Level\x12\x0c\n\x04\x66ile\x18\x03 \x01(\t\x12\x0c\n\x04line\x18\x04 \x01(\r\x12\x0e\n\x06\x63olumn\x18\x05 \x01(\r\x12\x0f\n\x07message\x18\x06 \x01(\t\x12\x0c\n\x04help\x18\x07 \x01(\t\x12\x15\n\rapprover_role\x18\x08 \x01(\t\"V\n\x0bSuppression\x12\x0c\n\x04rule\x18\x01 \x01(\t\x12\x0c\n\x04\x66ile\x18\x02 \x01(\t\x12\x0c\n\x04line\x18\x03 \x01(\r\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\r\n\x05scope\x18\x05 \x01(\t\"\x8a\x02\n\rCheckResponse\x12&\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32\x14.sqlgate.v1.Decision\x12%\n\x08\x66indings\x18\x02 \x03(\x0b\x32\x13.sqlgate.v1.Finding\x12\x12\n\nstatements\x18\x03 \x01(\r\x12\x15\n\rpolicy_digest\x18\x04 \x01(\t\x12\x12\n\nverdict_id\x18\x05 \x01(\t\x12\x0f\n\x07verdict\x18\x06 \x01(\x0c\x12-\n\x0csuppressions\x18\x07 \x03(\x0b\x32\x17.sqlgate.v1.Suppression\x12+\n\x06impact\x18\x1e \x03(\x0b\x32\x1b.sqlgate.v1.StatementImpact\"\xb1\x01\n\x0fStatementImpact\x12\x0c\n\x04\x66ile\x18\x01 \x01(\t\x12\x0c\n\x04line\x18\x02 \x01(\r\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0f\n\x07objects\x18\x04 \x03(\t\x12\x0c\n\x04lock\x18\x05 \x01(\t\x12\x12\n\ntable_rows\x18\x06 \x01(\x03\x12\x13\n\x0btable_bytes\x18\x07 \x01(\x03\x12,\n\x08measured\x18\x08 \x01(\x0b\x32\x1a.sqlgate.v1.MeasuredImpact\"~\n\x0eMeasuredImpact\x12\x13\n\x0b\x65vidence_id\x18\x01 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x02 \x01(\t\x12\x13\n\x0b\x64uration_ms\x18\x03 \x01(\x01\x12\x0c\n\x04rows\x18\x04 \x01(\x03\x12\r\n\x05locks\x18\x05 \x03(\t\x12\x10\n\x08rewrites\x18\x06 \x03(\t\"\'\n\x11GetVerdictRequest\x12\x12\n\nverdict_id\x18\x01 \x01(\t\"a\n\x12GetVerdictResponse\x12\x12\n\nverdict_id\x18\x01 \x01(\t\x12&\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32\x14.sqlgate.v1.Decision\x12\x0f\n\x07verdict\x18\x03 \x01(\x0c\"I\n\x0e\x41pproveRequest\x12\x12\n\nverdict_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x13\n\x0b\x62reak_glass\x18\x03 \x01(\x08\"o\n\x0f\x41pproveResponse\x12\x12\n\nverdict_id\x18\x01 \x01(\t\x12&\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32\x14.sqlgate.v1.Decision\x12\x0f\n\x07verdict\x18\x03 \x01(\x0c\x12\x0f\n\x07missing\x18\x04 \x03(\t2\xde\x01\n\rReviewService\x12<\n\x05\x43heck\x12\x18.sqlgate.v1.CheckRequest\x1a\x19.sqlgate.v1.CheckResponse\x12K\n\nGetVerdict\x12\x1d.sqlgate.v1.GetVerdictRequest\x1a\x1e.sqlgate.v1.GetVerdictResponse\x12\x42\n\x07\x41pprove\x12\x1a.sqlgate.v1.ApproveRequest\x1a\x1b.sqlgate.v1.ApproveResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17sqlgate/v1/review.proto\x12\nsqlgate.v1\x1a\x17sqlgate/v1/common.proto\"<\n\tMigration\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\x10\n\x08metadata\x18\x03 \x01(\x0c\"\x87\x03\n\x0c\x43heckRequest\x12\x0c\n\x04repo\x18\x01 \x01(\t\x12\x0e\n\x06\x63ommit\x18\x02 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x03 \x01(\t\x12\x0e\n\x06target\x18\x04 \x01(\t\x12$\n\x07\x64ialect\x18\x05 \x01(\x0e\x32\x13.sqlgate.v1.Dialect\x12)\n\nmigrations\x18\x06 \x03(\x0b\x32\x15.sqlgate.v1.Migration\x12:\n\tvariables\x18\x07 \x03(\x0b\x32\'.sqlgate.v1.CheckRequest.VariablesEntry\x12\x16\n\x0eserver_version\x18\x08 \x01(\t\x12\x0f\n\x07\x63\x61talog\x18\t \x01(\x0c\x12\x0e\n\x06\x61uthor\x18\n \x01(\t\x12\x16\n\x0erollback_files\x18\x0b \x03(\t\x12\x15\n\rcontext_files\x18\x14 \x03(\t\x12\r\n\x05since\x18\x15 \x01(\t\x1a\x30\n\x0eVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x9b\x01\n\x07\x46inding\x12\x0c\n\x04rule\x18\x01 \x01(\t\x12 \n\x05level\x18\x02 \x01(\x0e\x32\x11.sqlgate.v1.Level\x12\x0c\n\x04\x66ile\x18\x03 \x01(\t\x12\x0c\n\x04line\x18\x04 \x01(\r\x12\x0e\n\x06\x63olumn\x18\x05 \x01(\r\x12\x0f\n\x07message\x18\x06 \x01(\t\x12\x0c\n\x04help\x18\x07 \x01(\t\x12\x15\n\rapprover_role\x18\x08 \x01(\t\"V\n\x0bSuppression\x12\x0c\n\x04rule\x18\x01 \x01(\t\x12\x0c\n\x04\x66ile\x18\x02 \x01(\t\x12\x0c\n\x04line\x18\x03 \x01(\r\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\r\n\x05scope\x18\x05 \x01(\t\"\xf0\x02\n\rCheckResponse\x12&\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32\x14.sqlgate.v1.Decision\x12%\n\x08\x66indings\x18\x02 \x03(\x0b\x32\x13.sqlgate.v1.Finding\x12\x12\n\nstatements\x18\x03 \x01(\r\x12\x15\n\rpolicy_digest\x18\x04 \x01(\t\x12\x12\n\nverdict_id\x18\x05 \x01(\t\x12\x0f\n\x07verdict\x18\x06 \x01(\x0c\x12-\n\x0csuppressions\x18\x07 \x03(\x0b\x32\x17.sqlgate.v1.Suppression\x12\x16\n\x0ereviewed_files\x18\x14 \x03(\t\x12\x15\n\rcontext_files\x18\x15 \x03(\t\x12\x16\n\x0eserver_version\x18\x16 \x01(\t\x12\x1d\n\x15server_version_source\x18\x17 \x01(\t\x12+\n\x06impact\x18\x1e \x03(\x0b\x32\x1b.sqlgate.v1.StatementImpact\"\xb1\x01\n\x0fStatementImpact\x12\x0c\n\x04\x66ile\x18\x01 \x01(\t\x12\x0c\n\x04line\x18\x02 \x01(\r\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0f\n\x07objects\x18\x04 \x03(\t\x12\x0c\n\x04lock\x18\x05 \x01(\t\x12\x12\n\ntable_rows\x18\x06 \x01(\x03\x12\x13\n\x0btable_bytes\x18\x07 \x01(\x03\x12,\n\x08measured\x18\x08 \x01(\x0b\x32\x1a.sqlgate.v1.MeasuredImpact\"~\n\x0eMeasuredImpact\x12\x13\n\x0b\x65vidence_id\x18\x01 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x02 \x01(\t\x12\x13\n\x0b\x64uration_ms\x18\x03 \x01(\x01\x12\x0c\n\x04rows\x18\x04 \x01(\x03\x12\r\n\x05locks\x18\x05 \x03(\t\x12\x10\n\x08rewrites\x18\x06 \x03(\t\"\'\n\x11GetVerdictRequest\x12\x12\n\nverdict_id\x18\x01 \x01(\t\"a\n\x12GetVerdictResponse\x12\x12\n\nverdict_id\x18\x01 \x01(\t\x12&\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32\x14.sqlgate.v1.Decision\x12\x0f\n\x07verdict\x18\x03 \x01(\x0c\"I\n\x0e\x41pproveRequest\x12\x12\n\nverdict_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x13\n\x0b\x62reak_glass\x18\x03 \x01(\x08\"o\n\x0f\x41pproveResponse\x12\x12\n\nverdict_id\x18\x01 \x01(\t\x12&\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32\x14.sqlgate.v1.Decision\x12\x0f\n\x07verdict\x18\x03 \x01(\x0c\x12\x0f\n\x07missing\x18\x04 \x03(\t2\xde\x01\n\rReviewService\x12<\n\x05\x43heck\x12\x18.sqlgate.v1.CheckRequest\x1a\x19.sqlgate.v1.CheckResponse\x12K\n\nGetVerdict\x12\x1d.sqlgate.v1.GetVerdictRequest\x1a\x1e.sqlgate.v1.GetVerdictResponse\x12\x42\n\x07\x41pprove\x12\x1a.sqlgate.v1.ApproveRequest\x1a\x1b.sqlgate.v1.ApproveResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,27 +38,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MIGRATION']._serialized_start=64
   _globals['_MIGRATION']._serialized_end=124
   _globals['_CHECKREQUEST']._serialized_start=127
-  _globals['_CHECKREQUEST']._serialized_end=480
-  _globals['_CHECKREQUEST_VARIABLESENTRY']._serialized_start=432
-  _globals['_CHECKREQUEST_VARIABLESENTRY']._serialized_end=480
-  _globals['_FINDING']._serialized_start=483
-  _globals['_FINDING']._serialized_end=638
-  _globals['_SUPPRESSION']._serialized_start=640
-  _globals['_SUPPRESSION']._serialized_end=726
-  _globals['_CHECKRESPONSE']._serialized_start=729
-  _globals['_CHECKRESPONSE']._serialized_end=995
-  _globals['_STATEMENTIMPACT']._serialized_start=998
-  _globals['_STATEMENTIMPACT']._serialized_end=1175
-  _globals['_MEASUREDIMPACT']._serialized_start=1177
-  _globals['_MEASUREDIMPACT']._serialized_end=1303
-  _globals['_GETVERDICTREQUEST']._serialized_start=1305
-  _globals['_GETVERDICTREQUEST']._serialized_end=1344
-  _globals['_GETVERDICTRESPONSE']._serialized_start=1346
-  _globals['_GETVERDICTRESPONSE']._serialized_end=1443
-  _globals['_APPROVEREQUEST']._serialized_start=1445
-  _globals['_APPROVEREQUEST']._serialized_end=1518
-  _globals['_APPROVERESPONSE']._serialized_start=1520
-  _globals['_APPROVERESPONSE']._serialized_end=1631
-  _globals['_REVIEWSERVICE']._serialized_start=1634
-  _globals['_REVIEWSERVICE']._serialized_end=1856
+  _globals['_CHECKREQUEST']._serialized_end=518
+  _globals['_CHECKREQUEST_VARIABLESENTRY']._serialized_start=470
+  _globals['_CHECKREQUEST_VARIABLESENTRY']._serialized_end=518
+  _globals['_FINDING']._serialized_start=521
+  _globals['_FINDING']._serialized_end=676
+  _globals['_SUPPRESSION']._serialized_start=678
+  _globals['_SUPPRESSION']._serialized_end=764
+  _globals['_CHECKRESPONSE']._serialized_start=767
+  _globals['_CHECKRESPONSE']._serialized_end=1135
+  _globals['_STATEMENTIMPACT']._serialized_start=1138
+  _globals['_STATEMENTIMPACT']._serialized_end=1315
+  _globals['_MEASUREDIMPACT']._serialized_start=1317
+  _globals['_MEASUREDIMPACT']._serialized_end=1443
+  _globals['_GETVERDICTREQUEST']._serialized_start=1445
+  _globals['_GETVERDICTREQUEST']._serialized_end=1484
+  _globals['_GETVERDICTRESPONSE']._serialized_start=1486
+  _globals['_GETVERDICTRESPONSE']._serialized_end=1583
+  _globals['_APPROVEREQUEST']._serialized_start=1585
+  _globals['_APPROVEREQUEST']._serialized_end=1658
+  _globals['_APPROVERESPONSE']._serialized_start=1660
+  _globals['_APPROVERESPONSE']._serialized_end=1771
+  _globals['_REVIEWSERVICE']._serialized_start=1774
+  _globals['_REVIEWSERVICE']._serialized_end=1996
 # @@protoc_insertion_point(module_scope)

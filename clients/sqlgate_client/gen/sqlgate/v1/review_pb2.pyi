@@ -85,6 +85,8 @@ class CheckRequest(_message.Message):
     CATALOG_FIELD_NUMBER: _builtins.int
     AUTHOR_FIELD_NUMBER: _builtins.int
     ROLLBACK_FILES_FIELD_NUMBER: _builtins.int
+    CONTEXT_FILES_FIELD_NUMBER: _builtins.int
+    SINCE_FIELD_NUMBER: _builtins.int
     repo: _builtins.str
     commit: _builtins.str
     environment: _builtins.str
@@ -98,6 +100,8 @@ class CheckRequest(_message.Message):
     """Stable principal id of the change's author; only a caller holding the `ci` role
     may set it to someone else. Empty: the caller is the author.
     """
+    since: _builtins.str
+    """Migrations up to and including this version are context (the CLI's --since)."""
     @_builtins.property
     def migrations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Migration]: ...
     @_builtins.property
@@ -108,6 +112,12 @@ class CheckRequest(_message.Message):
     def rollback_files(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Down (rollback) files that exist beside the migrations (paths as in Migration.path),
         found by the CLI by the migration tool's naming convention; not reviewed themselves.
+        """
+
+    @_builtins.property
+    def context_files(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Already-applied migrations among `migrations` (paths as in Migration.path): replayed
+        into the schema model, never reviewed (the CLI's --base resolves to this).
         """
 
     def __init__(
@@ -124,10 +134,12 @@ class CheckRequest(_message.Message):
         catalog: _builtins.bytes = ...,
         author: _builtins.str = ...,
         rollback_files: _abc.Iterable[_builtins.str] | None = ...,
+        context_files: _abc.Iterable[_builtins.str] | None = ...,
+        since: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["author", b"author", "catalog", b"catalog", "commit", b"commit", "dialect", b"dialect", "environment", b"environment", "migrations", b"migrations", "repo", b"repo", "rollback_files", b"rollback_files", "server_version", b"server_version", "target", b"target", "variables", b"variables"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author", b"author", "catalog", b"catalog", "commit", b"commit", "context_files", b"context_files", "dialect", b"dialect", "environment", b"environment", "migrations", b"migrations", "repo", b"repo", "rollback_files", b"rollback_files", "server_version", b"server_version", "since", b"since", "target", b"target", "variables", b"variables"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -221,6 +233,10 @@ class CheckResponse(_message.Message):
     VERDICT_ID_FIELD_NUMBER: _builtins.int
     VERDICT_FIELD_NUMBER: _builtins.int
     SUPPRESSIONS_FIELD_NUMBER: _builtins.int
+    REVIEWED_FILES_FIELD_NUMBER: _builtins.int
+    CONTEXT_FILES_FIELD_NUMBER: _builtins.int
+    SERVER_VERSION_FIELD_NUMBER: _builtins.int
+    SERVER_VERSION_SOURCE_FIELD_NUMBER: _builtins.int
     IMPACT_FIELD_NUMBER: _builtins.int
     decision: _common_pb2.Decision.ValueType
     statements: _builtins.int
@@ -231,10 +247,21 @@ class CheckResponse(_message.Message):
     """Empty when the server does not sign verdicts (no store configured)."""
     verdict: _builtins.bytes
     """DSSE envelope (JSON bytes) wrapping the in-toto Statement."""
+    server_version: _builtins.str
+    """The server version the rules assumed, and where it came from: "request",
+    "catalog", "default" (PostgreSQL: the newest supported major) or "unknown".
+    """
+    server_version_source: _builtins.str
     @_builtins.property
     def findings(self) -> _containers.RepeatedCompositeFieldContainer[Global___Finding]: ...
     @_builtins.property
     def suppressions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Suppression]: ...
+    @_builtins.property
+    def reviewed_files(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Paths of the files reviewed (pending) and of those only replayed (context)."""
+
+    @_builtins.property
+    def context_files(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def impact(self) -> _containers.RepeatedCompositeFieldContainer[Global___StatementImpact]:
         """Per statement that changes something: objects, static lock, catalog size.
@@ -251,11 +278,15 @@ class CheckResponse(_message.Message):
         verdict_id: _builtins.str = ...,
         verdict: _builtins.bytes = ...,
         suppressions: _abc.Iterable[Global___Suppression] | None = ...,
+        reviewed_files: _abc.Iterable[_builtins.str] | None = ...,
+        context_files: _abc.Iterable[_builtins.str] | None = ...,
+        server_version: _builtins.str = ...,
+        server_version_source: _builtins.str = ...,
         impact: _abc.Iterable[Global___StatementImpact] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "findings", b"findings", "impact", b"impact", "policy_digest", b"policy_digest", "statements", b"statements", "suppressions", b"suppressions", "verdict", b"verdict", "verdict_id", b"verdict_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context_files", b"context_files", "decision", b"decision", "findings", b"findings", "impact", b"impact", "policy_digest", b"policy_digest", "reviewed_files", b"reviewed_files", "server_version", b"server_version", "server_version_source", b"server_version_source", "statements", b"statements", "suppressions", b"suppressions", "verdict", b"verdict", "verdict_id", b"verdict_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
