@@ -19,6 +19,7 @@ from sqlgate_client.toolformat import up_section
 
 from sqlgate.binding import build_binding
 from sqlgate.catalog.load import MAX_CATALOG_DEPTH, validate_catalog
+from sqlgate.catalog.names import for_facts
 from sqlgate.catalog_facts import catalog_facts
 from sqlgate.context import resolve_context
 from sqlgate.errors import (
@@ -29,6 +30,7 @@ from sqlgate.errors import (
 )
 from sqlgate.facts import derive
 from sqlgate.impact import impact_of
+from sqlgate.long_names import long_identifiers
 from sqlgate.metadata import load_metadata
 from sqlgate.model import Statement
 from sqlgate.observe.metrics import POLICY_EVALUATION, timed
@@ -327,8 +329,9 @@ def prepare_input(
     )
     if progress is not None:
         progress(f"parsed {len(parsed.files)} file(s): {len(parsed.statements)} statement(s)")
-    derived = derive(parsed.statements, catalog=catalog, dialect=request.dialect, context=context)
-    extras = catalog_facts(derived.statements, catalog, context)
+    named = for_facts(catalog)  # MySQL: unqualified names are the default schema's
+    derived = derive(parsed.statements, catalog=named, dialect=request.dialect, context=context)
+    extras = catalog_facts(derived.statements, named, context)
     # Context statements shaped the model above; only pending ones are reviewed,
     # renumbered so statement i is input.statements[i] (main.rego relies on it).
     reviewed: list[Statement] = []
@@ -338,7 +341,11 @@ def prepare_input(
             s = dataclasses.replace(original, index=len(reviewed)) if context else original
             reviewed.append(s)
             doc = s.to_json()
-            doc["facts"] = {**doc.get("facts", {}), **extra}
+            doc["facts"] = {
+                **doc.get("facts", {}),
+                **extra,
+                "long_identifiers": long_identifiers(s.text, request.dialect),
+            }
             statements.append(doc)
     rollback_files = set(request.rollback_files)
     pending_files = [

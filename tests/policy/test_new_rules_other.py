@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlgate import facts
 from sqlgate.errors import PolicyEvaluationError
+from sqlgate.long_names import long_identifiers
 from sqlgate.parse import SourceFile, parse_migrations
 from sqlgate.policy.bundle import load_policy_set
 from sqlgate.policy.embedded import EmbeddedEngine
@@ -56,6 +57,9 @@ def build_input(
         "facts": derived.to_json(),
         "catalog": None,
     }
+    for doc_s, s in zip(doc["statements"], derived.statements, strict=True):
+        # what the review adds from the source text (sqlgate.long_names)
+        doc_s["facts"]["long_identifiers"] = long_identifiers(s.text, dialect)
     VALIDATOR.validate(doc)
     return doc
 

@@ -17,6 +17,9 @@ class CreateIndex(Statement):
     concurrently: bool = False
     if_not_exists: bool = False
     partial: bool = False
+    # PostgreSQL ON ONLY parent: an invalid index on the partitioned parent alone, instant
+    # (partitions' indexes are attached later); additive.
+    only: bool = False
     # MySQL index kind: "fulltext" or "spatial"; None for ordinary indexes (additive).
     index_type: str | None = None
     # MySQL online-DDL clauses (see _AlterAction); None in PostgreSQL.

@@ -360,6 +360,7 @@ def _index(n: Any, c: Common) -> list[m.Statement]:
             concurrently=bool(n.concurrent),
             if_not_exists=bool(n.if_not_exists),
             partial=n.whereClause is not None,
+            only=not n.relation.inh,
         )
     ]
 

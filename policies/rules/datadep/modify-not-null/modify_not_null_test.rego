@@ -18,3 +18,11 @@ test_quiet_on_nullable if {
 test_quiet_on_postgres if {
 	count(modify_not_null.report) == 0 with input as {"dialect": "postgres", "statements": [{"kind": "alter_column_type", "index": 0, "table": "t", "column": "c", "definition": {"name": "c", "not_null": true}}]}
 }
+
+test_quiet_when_already_not_null if {
+	count(modify_not_null.report) == 0 with input as {"dialect": "mysql", "statements": [{"kind": "alter_column_type", "index": 0, "table": "t", "column": "c", "definition": {"name": "c", "not_null": true}, "facts": {"column_not_null": true}}]}
+}
+
+test_fires_when_it_was_nullable if {
+	count(modify_not_null.report) == 1 with input as {"dialect": "mysql", "statements": [{"kind": "alter_column_type", "index": 0, "table": "t", "column": "c", "definition": {"name": "c", "not_null": true}, "facts": {"column_not_null": false}}]}
+}

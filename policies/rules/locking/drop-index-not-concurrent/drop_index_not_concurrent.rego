@@ -19,4 +19,7 @@ report contains {
 	lib.postgres
 	some s in lib.by_kind.drop_index
 	not s.concurrently
+
+	# An index on a table an earlier statement of the set created (as index-not-concurrent).
+	lib.existing_table(s)
 }

@@ -18,3 +18,7 @@ test_quiet_when_concurrent if {
 test_quiet_on_mysql if {
 	count(drop_index_not_concurrent.report) == 0 with input as {"dialect": "mysql", "statements": [{"kind": "drop_index", "index": 0, "names": ["i"], "concurrently": false}]}
 }
+
+test_quiet_on_table_created_in_set if {
+	count(drop_index_not_concurrent.report) == 0 with input as {"dialect": "postgres", "statements": [{"kind": "drop_index", "index": 1, "names": ["t_idx"], "concurrently": false, "facts": {"table_created_in_set": true}}]}
+}

@@ -20,4 +20,7 @@ report contains {
 	some s in lib.by_kind.create_index
 	not s.concurrently
 	lib.existing_table(s)
+
+	# ON ONLY parent creates an invalid index on the partitioned parent alone: instant.
+	object.get(s, "only", false) == false
 }

@@ -26,3 +26,7 @@ test_quiet_on_table_created_in_set if {
 test_quiet_on_mysql if {
 	count(index_not_concurrent.report) == 0 with input as {"dialect": "mysql", "statements": [{"kind": "create_index", "index": 0, "table": "t", "concurrently": false, "facts": {"table_created_in_set": false}}]}
 }
+
+test_quiet_on_only_parent if {
+	count(index_not_concurrent.report) == 0 with input as {"dialect": "postgres", "statements": [{"kind": "create_index", "index": 0, "name": "p_idx", "table": "p", "columns": ["a"], "concurrently": false, "only": true, "facts": {"table_created_in_set": false}}]}
+}

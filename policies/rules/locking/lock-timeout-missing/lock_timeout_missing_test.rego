@@ -31,3 +31,12 @@ test_quiet_on_new_table if {
 test_quiet_on_mysql if {
 	count(lock_timeout_missing.report) == 0 with input as {"dialect": "mysql", "statements": [{"kind": "add_column", "index": 0, "table": "t", "facts": {"lock": "ACCESS EXCLUSIVE", "lock_timeout_set": false, "table_created_in_set": false}}]}
 }
+
+strong(i, file) := {"kind": "add_column", "index": i, "file": file, "table": "t", "facts": {"lock": "ACCESS EXCLUSIVE", "lock_timeout_set": false, "table_created_in_set": false}}
+
+test_once_per_file_at_the_first_statement_that_needs_it if {
+	weak := {"kind": "create_index", "index": 0, "file": "a.sql", "table": "t", "facts": {"lock": "SHARE UPDATE EXCLUSIVE", "lock_timeout_set": false, "table_created_in_set": false}}
+	stmts := [weak, strong(1, "a.sql"), strong(2, "a.sql"), strong(3, "b.sql"), strong(4, "b.sql")]
+	r := lock_timeout_missing.report with input as {"dialect": "postgres", "statements": stmts}
+	{f.statement | some f in r} == {1, 3}
+}

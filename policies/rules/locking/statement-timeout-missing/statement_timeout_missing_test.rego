@@ -30,3 +30,12 @@ test_quiet_on_new_table if {
 test_quiet_on_mysql if {
 	count(statement_timeout_missing.report) == 0 with input as {"dialect": "mysql", "statements": [{"kind": "alter_column_type", "index": 0, "file": "m.sql", "in_transaction": false, "facts": {"table_created_in_set": false, "lock": "ACCESS EXCLUSIVE", "statement_timeout_set": false}, "table": "users"}]}
 }
+
+strong(i, file) := {"kind": "alter_column_type", "index": i, "file": file, "in_transaction": false, "facts": {"table_created_in_set": false, "lock": "ACCESS EXCLUSIVE", "statement_timeout_set": false}, "table": "users"}
+
+test_once_per_file_at_the_first_statement_that_needs_it if {
+	set := {"kind": "set", "index": 0, "file": "a.sql", "facts": {"lock": null}}
+	stmts := [set, strong(1, "a.sql"), strong(2, "a.sql"), strong(3, "b.sql")]
+	r := statement_timeout_missing.report with input as {"dialect": "postgres", "statements": stmts}
+	{f.statement | some f in r} == {1, 3}
+}

@@ -1,0 +1,1 @@
+CREATE TABLE orders_by_customer_and_region_with_fulfilment_status_history_v2_x (id bigint PRIMARY KEY);

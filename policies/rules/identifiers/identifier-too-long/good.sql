@@ -1,0 +1,1 @@
+CREATE TABLE orders_by_customer_region_status_history (id bigint PRIMARY KEY);
