@@ -515,9 +515,10 @@ def test_pending_set_newest_index_is_denied_then_only_pending_is_applied(repo: R
     verdict = result["verdict_id"] if code == 0 else repo.approve(result["verdict_id"])
     out = repo.run("db/", verdict=verdict)
     assert out.returncode == 0, out.stderr
-    assert "skipped     db/V1__users.sql" in out.stdout
+    assert "V1__users" not in out.stdout + out.stderr  # context: neither run nor skipped
     assert "applied     db/V2__email.sql (1/1 statements)" in out.stdout
     assert repo.sql("SELECT to_regclass('users_email_idx') IS NOT NULL") is True
+    assert [(r[0], r[2]) for r in repo.history()] == [("1", True), ("2", True)]
 
 
 def test_runner_refuses_a_file_outside_the_verdict_that_is_not_applied_12(repo: Repo) -> None:
