@@ -3,6 +3,7 @@ reviewed. Real parser, real policies, embedded engine; --base against a real git
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from collections.abc import Iterator
@@ -265,3 +266,18 @@ def test_cli_since_and_base(tmp_path: Path) -> None:
         check=False,
     )
     assert out.returncode == 2 and "--base" in out.stderr
+
+
+def test_pending_files_are_what_rehearsal_evidence_is_looked_up_by() -> None:
+    from sqlgate.review import pending_files
+
+    def digest(m: MigrationFile) -> str:
+        return hashlib.sha256(m.content).hexdigest()
+
+    assert pending_files(_request([USERS, INDEX])) == [
+        (USERS.path, digest(USERS)),
+        (INDEX.path, digest(INDEX)),
+    ]
+    assert pending_files(_request([USERS, INDEX], since="1")) == [(INDEX.path, digest(INDEX))]
+    # an input error is the review's to report: every file
+    assert len(pending_files(_request([USERS, INDEX], since="nope"))) == 2

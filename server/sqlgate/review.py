@@ -10,6 +10,7 @@ yields a deny with a ``policy-engine-error`` finding, never an allow.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -27,6 +28,7 @@ from sqlgate.errors import (
     InputError,
     LimitExceeded,
     PolicyError,
+    SqlgateError,
 )
 from sqlgate.facts import derive
 from sqlgate.impact import impact_of
@@ -278,6 +280,31 @@ class PreparedInput:
     context: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     server_version: str | None = None
     server_version_source: str = "default"
+
+
+def pending_files(
+    request: ReviewRequest, catalogs: TargetCatalogs | None = None
+) -> list[tuple[str, str]]:
+    """(path, sha256) of the files the review will review (not context), in order: what
+    a rehearsal of this change was submitted for (input.evidence). Input errors are left
+    to the review itself: then every file is returned."""
+    try:
+        catalog = _catalog(request.catalog)
+        if catalog is None and catalogs is not None:
+            catalog = catalogs.catalog(request.target)
+        context = resolve_context(
+            [m.path for m in request.migrations],
+            explicit=request.context_files,
+            since=request.since,
+            catalog=catalog,
+        )
+    except SqlgateError:
+        context = frozenset()
+    return [
+        (m.path, hashlib.sha256(m.content).hexdigest())
+        for m in request.migrations
+        if m.path not in context
+    ]
 
 
 def prepare_input(

@@ -12,7 +12,6 @@ call by a principal holding both counts as an ordinary and as a security approva
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import timedelta
 
@@ -32,7 +31,7 @@ from sqlgate.environments import require_declared
 from sqlgate.errors import Conflict, InputError, SqlgateError
 from sqlgate.observe.metrics import DECISIONS, FINDINGS
 from sqlgate.promotion import apply_requirements
-from sqlgate.review import review
+from sqlgate.review import pending_files, review
 from sqlgate.rpc.admission import Admission
 from sqlgate.rpc.messages import request_from_proto, result_to_proto
 from sqlgate.rpc.status import abort
@@ -105,8 +104,8 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
         require_declared(app.config, request.environment, request.target)
         author, role = self._author(principal, request)
         reviewed = request_from_proto(request)
-        # Rehearsals of exactly these files in this order (input.evidence).
-        ordered = tuple((m.path, hashlib.sha256(m.content).hexdigest()) for m in request.migrations)
+        # Rehearsals of exactly the files reviewed (not context), in order (input.evidence).
+        ordered = tuple(pending_files(reviewed, app.catalogs))
         evidence = (
             [{**r.summary, "at": r.at.isoformat()} for r in app.store.list_rehearsals(ordered)]
             if ordered
