@@ -5,7 +5,8 @@ generated), API tokens for alice (author), bob (approver), sam (security), olga 
 deploy-runner (runner), audrey (auditor) and ci-bot (ci). Tokens are printed once
 and also written to DIR/tokens.env (mode 0600); the config holds only their sha256.
 For development only: every role holds in every environment ("*"). It declares the
-environments ``production`` and ``staging``, each with the target ``main-db``.
+environments ``production`` and ``staging``, each with the targets ``main-db`` and
+``default`` (``sqlgate check``'s default ``--target``).
 """
 
 from __future__ import annotations
@@ -55,8 +56,8 @@ def write_dev_config(directory: Path) -> tuple[Path, dict[str, str]]:
         },
         # Declared environments and their targets: a check for anything else is refused.
         "environments": {
-            "production": {"targets": ["main-db"]},
-            "staging": {"targets": ["main-db"]},
+            "production": {"targets": ["main-db", "default"]},
+            "staging": {"targets": ["main-db", "default"]},
         },
         "approvals": {
             "verdict_ttl_s": 86400,
