@@ -23,7 +23,17 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 def _check(address: str, token: str) -> int:
     return subprocess.run(
-        [*SQLGATE, "check", "--server", address, "--env", "production", "examples/migrations"],
+        [
+            *SQLGATE,
+            "check",
+            "--server",
+            address,
+            "--env",
+            "production",
+            "--target",
+            "main-db",  # dev-config declares production: [main-db]
+            "examples/migrations",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
