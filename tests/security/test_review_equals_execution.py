@@ -386,3 +386,41 @@ def test_verdict_binds_spans_and_runner_reports_each_statement(target: Target) -
         sql.SQL("SELECT v FROM {}.s1 ORDER BY v").format(sql.Identifier(target.schema))
     ).fetchall()
     assert rows == [("a;b",), ("c;d",)]
+
+
+@pytest.fixture
+def lax_role(target: Target) -> Iterator[str]:
+    """A login role whose *own* default is standard_conforming_strings = off (``ALTER ROLE
+    ... SET``), owning the test schema and its victim, so a DROP would succeed as it."""
+    role = f"sqlgate_lax_{uuid.uuid4().hex[:8]}"
+    ident = sql.Identifier(role)
+    conn = target.conn
+    conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(ident))
+    conn.execute(sql.SQL("ALTER ROLE {} SET standard_conforming_strings = off").format(ident))
+    database = sql.Identifier(str(conn.info.dbname))
+    conn.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(database, ident))
+    conn.execute(
+        sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(sql.Identifier(target.schema), ident)
+    )
+    conn.execute(
+        sql.SQL("ALTER TABLE {}.victim OWNER TO {}").format(sql.Identifier(target.schema), ident)
+    )
+    try:
+        yield role
+    finally:
+        conn.execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(target.schema))
+        )
+        conn.execute(sql.SQL("DROP OWNED BY {}").format(ident))
+        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(ident))
+
+
+def test_a_role_default_cannot_switch_the_lexer_either(target: Target, lax_role: str) -> None:
+    dsn = psycopg.conninfo.make_conninfo(target.dsn, user=lax_role)
+    with psycopg.connect(dsn) as probe:  # the trap is real for this role
+        assert probe.execute("SHOW standard_conforming_strings").fetchone() == ("off",)
+    path = target.write("V1__quote.sql", QUOTE_TRICK)
+    verdict = target.check(path)
+    ran = target.run(path, verdict=verdict, dsn=dsn)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert target.victim_alive()
