@@ -13,14 +13,14 @@ import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Required, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Required, TypedDict, Unpack
 
-import grpc
-
-from sqlgate_client.channel import bearer, open_channel
 from sqlgate_client.convert import ResponseError, response_to_dict
-from sqlgate_client.gen.sqlgate.v1 import common_pb2, review_pb2, review_pb2_grpc
+from sqlgate_client.gen.sqlgate.v1 import common_pb2, review_pb2
 from sqlgate_client.tls import TlsOptionError, TlsOptions
+
+if TYPE_CHECKING:  # grpc is imported by the calls that talk to a server, not by --local
+    import grpc
 
 DIALECTS: dict[str, int] = {
     "postgres": common_pb2.DIALECT_POSTGRES,
@@ -159,6 +159,11 @@ def review_call(
     options: Sequence[tuple[str, Any]] = (),
 ) -> Any:
     """One ReviewService call on its own channel, failures mapped to CheckError classes."""
+    import grpc
+
+    from sqlgate_client.channel import bearer, open_channel
+    from sqlgate_client.gen.sqlgate.v1 import review_pb2_grpc
+
     try:
         with open_channel(address, tls=tls, options=options) as channel:
             stub = review_pb2_grpc.ReviewServiceStub(channel)
@@ -196,6 +201,8 @@ def check_remote(
 
 
 def _map_rpc_error(address: str, exc: grpc.RpcError) -> CheckError:
+    import grpc
+
     code = exc.code() if isinstance(exc, grpc.Call) else None
     details = (exc.details() if isinstance(exc, grpc.Call) else None) or str(exc)
     if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED):

@@ -7,7 +7,10 @@ The runner (``sqlgate-runner``) has its own, finer table (docs/runner.md).
 
 from __future__ import annotations
 
-import grpc
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # status codes are matched by name: `check --local` never loads grpc
+    import grpc
 
 OK = 0  # allow / success / verified
 DENY = 1  # deny, a refusal of the operation, or a verification that failed
@@ -19,18 +22,18 @@ CONFIG = 6  # local setup: config file, policy tree, keys or store missing or in
 
 BY_DECISION = {"allow": OK, "deny": DENY, "needs_approval": NEEDS_APPROVAL}
 
-_BY_STATUS: dict[grpc.StatusCode, int] = {
-    grpc.StatusCode.INVALID_ARGUMENT: USAGE,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: USAGE,
-    grpc.StatusCode.OUT_OF_RANGE: USAGE,
-    grpc.StatusCode.NOT_FOUND: USAGE,
-    grpc.StatusCode.UNAUTHENTICATED: AUTH,
-    grpc.StatusCode.PERMISSION_DENIED: AUTH,
+_BY_STATUS: dict[str, int] = {
+    "INVALID_ARGUMENT": USAGE,
+    "RESOURCE_EXHAUSTED": USAGE,
+    "OUT_OF_RANGE": USAGE,
+    "NOT_FOUND": USAGE,
+    "UNAUTHENTICATED": AUTH,
+    "PERMISSION_DENIED": AUTH,
     # The server understood and refused the operation (verdict not allowed, expired,
     # superseded, already redeemed): the gate said no.
-    grpc.StatusCode.FAILED_PRECONDITION: DENY,
-    grpc.StatusCode.ALREADY_EXISTS: DENY,
-    grpc.StatusCode.ABORTED: DENY,
+    "FAILED_PRECONDITION": DENY,
+    "ALREADY_EXISTS": DENY,
+    "ABORTED": DENY,
 }
 
 
@@ -38,7 +41,7 @@ def for_status(code: grpc.StatusCode | None) -> int:
     """The exit code for a gRPC status a server answered with (anything else: 5)."""
     if code is None:
         return UNAVAILABLE
-    return _BY_STATUS.get(code, UNAVAILABLE)
+    return _BY_STATUS.get(code.name, UNAVAILABLE)
 
 
 # Execution refusals whose status alone misleads: the server answers PERMISSION_DENIED

@@ -14,8 +14,10 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import grpc
+if TYPE_CHECKING:  # imported where credentials are built, so `check --local` never loads grpc
+    import grpc
 
 ENV = {"ca": "SQLGATE_TLS_CA", "cert": "SQLGATE_TLS_CERT", "key": "SQLGATE_TLS_KEY"}
 
@@ -44,6 +46,8 @@ class TlsOptions:
 
     def credentials(self) -> grpc.ChannelCredentials:
         """gRPC credentials with the files read now; TlsOptionError if one is unreadable."""
+        import grpc
+
         return grpc.ssl_channel_credentials(
             root_certificates=_read(self.ca, "CA") if self.ca else None,
             private_key=_read(self.key, "key") if self.key else None,

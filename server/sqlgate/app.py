@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -25,16 +24,13 @@ from sqlgate.auth.identities import Identities
 from sqlgate.config import ServerConfig
 from sqlgate.errors import ConfigError
 from sqlgate.parse import Limits, ParseCache, ParsePool
-from sqlgate.policy.bundle import PolicySet
 from sqlgate.policy.decision_log import DecisionLogger
-from sqlgate.policy.embedded import EmbeddedEngine
 from sqlgate.policy.engine import Engine
-from sqlgate.policy.isolated import IsolatedEngine
+from sqlgate.policy.factory import engine_for, policy_source
 from sqlgate.policy.reload import ReloadingEngine, ReloadOutcome, keeps_earlier_verdicts
 from sqlgate.policy.reload_metrics import observe_policy_event
-from sqlgate.policy.remote import RemoteOpaEngine
 from sqlgate.policy.rollout import PolicyHistory
-from sqlgate.policy.source import PolicySource, is_url
+from sqlgate.policy.source import is_url
 from sqlgate.review import request_limits
 from sqlgate.roles import RoleRules
 from sqlgate.store import Store, open_store
@@ -46,71 +42,6 @@ log = logging.getLogger(__name__)
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def load_engine(config: ServerConfig) -> Engine:
-    """Load and prepare the policy set once (PolicyLoadError if it does not compile), in
-    worker processes (``policies.isolation: process``) or threads (``thread``); with
-    ``policies.engine: opa``, the remote OPA that must serve that set's digest. The set
-    comes from ``policies.dir`` or, when configured, ``policies.bundle``."""
-    return engine_for(config, policy_source(config).load_now())
-
-
-def engine_for(config: ServerConfig, policy_set: PolicySet) -> Engine:
-    """The configured engine kind over `policy_set` (used at start-up and on reload)."""
-    if config.policies.engine == "opa":
-        return remote_engine(config, policy_set.digest)
-    engine_class = IsolatedEngine if config.policies.isolation == "process" else EmbeddedEngine
-    return engine_class(
-        policy_set,
-        timeout_s=config.policies.timeout_s,
-        timeout_per_1k_statements_s=config.policies.timeout_per_1k_statements_s,
-    )
-
-
-def policy_source(config: ServerConfig) -> PolicySource:
-    """The configured policy source (tree or bundle file/URL)."""
-    return PolicySource(
-        dir=config.policies.dir,
-        bundle=config.policies.bundle,
-        verification_key=config.policies.verification_key,
-    )
-
-
-def remote_engine(config: ServerConfig, digest: str) -> RemoteOpaEngine:
-    """The remote-OPA engine of ``policies.opa``; ConfigError if its settings are unusable
-    (a token variable that is unset or a token file that cannot be read included)."""
-    opa = config.policies.opa
-    if opa is None:
-        raise ConfigError("policies.engine: opa needs a policies.opa section with a url")
-    token = None
-    if opa.token_env is not None:
-        token = os.environ.get(opa.token_env)
-        if not token:
-            raise ConfigError(f"policies.opa.token_env: {opa.token_env} is not set")
-    elif opa.token_file is not None:
-        try:
-            token = opa.token_file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(f"policies.opa.token_file: cannot read: {exc.strerror}") from exc
-        if not token:
-            raise ConfigError(f"policies.opa.token_file: {opa.token_file} is empty")
-    client_cert = None
-    if opa.client_cert is not None and opa.client_key is not None:
-        client_cert = (opa.client_cert, opa.client_key)
-    try:
-        return RemoteOpaEngine(
-            opa.url,
-            timeout_s=config.policies.timeout_s,
-            timeout_per_1k_statements_s=config.policies.timeout_per_1k_statements_s,
-            policy_digest=digest,
-            bundle=opa.bundle,
-            token=token,
-            ca=opa.ca,
-            client_cert=client_cert,
-        )
-    except ValueError as exc:
-        raise ConfigError(f"policies.opa: {exc}") from exc
 
 
 def load_keyset(config: ServerConfig) -> Keyset:

@@ -18,12 +18,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from opa_tools import opa_bin, opa_server
-from sqlgate.app import load_engine
 from sqlgate.cli.main import main
 from sqlgate.config import config_from_mapping
 from sqlgate.errors import ConfigError, PolicyLoadError
 from sqlgate.policy.bundle import PolicySet
 from sqlgate.policy.embedded import EmbeddedEngine
+from sqlgate.policy.factory import load_engine
 from sqlgate.policy.opa_bundle import SIGNATURES, read_tarball, write_directory, write_tarball
 from sqlgate.policy.source import PolicySource, load_bundle
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlgate.app import load_engine
 from sqlgate.config import config_from_mapping
 from sqlgate.errors import ConfigError, PolicyTimeout
 from sqlgate.policy.bundle import load_policy_set
 from sqlgate.policy.embedded import EmbeddedEngine
+from sqlgate.policy.factory import load_engine
 from sqlgate.policy.isolated import IsolatedEngine
 
 from .inputs import policy_input, stmt

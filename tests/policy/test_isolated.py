@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlgate.app import load_engine
 from sqlgate.config import ServerConfig, config_from_mapping
 from sqlgate.errors import ConfigError, PolicyEvaluationError, PolicyLoadError, PolicyTimeout
 from sqlgate.policy.bundle import PolicyFile, PolicySet, load_policy_set
 from sqlgate.policy.embedded import EmbeddedEngine
+from sqlgate.policy.factory import load_engine
 from sqlgate.policy.isolated import IsolatedEngine
 
 from .conftest import POLICIES

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from opa_tools import OpaServer, bundle_config, opa_server, self_signed_tls
 from serving import free_port
-from sqlgate.app import load_engine
 from sqlgate.config import config_from_mapping
 from sqlgate.errors import ConfigError, PolicyEvaluationError, PolicyTimeout
 from sqlgate.policy.bundle import PolicySet
 from sqlgate.policy.embedded import EmbeddedEngine
+from sqlgate.policy.factory import load_engine
 from sqlgate.policy.opa_bundle import bundle_files, write_tarball
 from sqlgate.policy.remote import RemoteOpaEngine
 

@@ -129,8 +129,8 @@ def _check_local(
     # Imported here so a remote check never loads the parser or the Rego engine.
     from sqlgate.config import load_config, with_overrides
     from sqlgate.parse import ParsePool
+    from sqlgate.policy.factory import load_engine
     from sqlgate.review import MigrationFile, ReviewRequest, request_limits, review
-    from sqlgate.rpc.server import load_engine
     from sqlgate.targets import TargetCatalogs
 
     config = with_overrides(load_config(args.config), policies_dir=args.policies)
@@ -151,7 +151,8 @@ def _check_local(
         since=args.since or None,
     )
     status = _Progress.for_output(args.fmt)
-    engine = load_engine(config)
+    # In this process: one review does not pay for a worker pool (docs/config.md).
+    engine = load_engine(config, in_process=True)
     # One-shot: a pool's start-up and per-file IPC cost more than they save (docs/config.md).
     pool = ParsePool(config.parse_workers) if config.parse_workers > 1 else None
     try:

@@ -16,7 +16,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import Any, cast
 
 from sqlgate_client import errors as client_errors
 from sqlgate_client import exitcodes
@@ -42,20 +42,53 @@ EXIT_AUTH = exitcodes.AUTH
 EXIT_UNAVAILABLE = exitcodes.UNAVAILABLE
 EXIT_CONFIG = exitcodes.CONFIG
 
-# Subcommand modules, in the order --help lists them. A missing module is skipped so a
-# partially built tree still runs; each module registers exactly one top-level command.
-SUBCOMMANDS = (
-    "serve",
-    "check",
-    "approve",
-    "token",
-    "verdict",
-    "policy",
-    "catalog",
-    "keys",
-    "audit",
-    "dev_config",
-)
+# Subcommands in the order --help lists them: command -> (module, one-line help). The
+# module (``register(subparsers)``) is imported only when its command runs, so a
+# one-file `check --local` never loads gRPC, psycopg or the crypto stack that other
+# commands need (tests/test_cli_imports.py). The help line here is what `sqlgate --help`
+# shows; tests/test_cli_imports.py checks it matches the module's own.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("serve", "run the sqlgate gRPC service"),
+    "check": ("check", "review migrations against policy"),
+    "approve": ("approve", "approve a verdict (re-signed with the approval)"),
+    "token": ("token", "exchange an allowed verdict for a single-use execution token"),
+    "verdict": ("verdict", "work with signed verdicts"),
+    "policy": ("policy", "work with the Rego policy tree"),
+    "catalog": (
+        "catalog",
+        "read a live database schema (read-only) and print it as catalog JSON",
+    ),
+    "keys": ("keys", "manage the signing keyset"),
+    "audit": ("audit", "inspect and verify the audit log"),
+    "dev-config": ("dev_config", "write a local development config with demo users"),
+}
+
+
+class _LazySubcommands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """Subparsers whose real parser is built (its module imported) when it is invoked."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        assert isinstance(values, list)
+        name = values[0]
+        if name in SUBCOMMANDS and getattr(self._name_parser_map[name], "_sqlgate_stub", False):
+            load_subcommand(self, name)
+        super().__call__(parser, namespace, values, option_string)
+
+
+def load_subcommand(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str) -> None:
+    """Replace the placeholder parser of ``name`` with the one its module registers."""
+    module_name, _ = SUBCOMMANDS[name]
+    module = importlib.import_module(f"sqlgate.cli.{module_name}")
+    del sub._name_parser_map[name]
+    listed = list(sub._choices_actions)
+    module.register(sub)
+    sub._choices_actions[:] = listed  # keep the placeholder's --help line, listed once
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,15 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sqlgate", description="Policy-as-code review gate for database migrations."
     )
     parser.add_argument("--version", action="version", version=f"sqlgate {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"sqlgate.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"sqlgate.cli.{name}":
-                raise
-            continue
-        module.register(sub)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, action=_LazySubcommands
+    )
+    for name, (_, help_text) in SUBCOMMANDS.items():
+        stub = sub.add_parser(name, help=help_text, add_help=False)
+        stub._sqlgate_stub = True  # type: ignore[attr-defined]
     return parser
 
 

@@ -176,7 +176,9 @@ def policy_set_from_files(files: list[tuple[str, bytes]], *, root: Path) -> Poli
         digest=digest_files(digested),
         data_sources=tuple(data_sources),
     )
-    # Compile once now (policies and tests) so a broken file fails at load, naming the file.
-    engine = policy_set.new_engine(with_tests=True)
+    # Compile the policies once now so a broken file fails at load, naming the file. Test
+    # modules are compiled only by `policy test` (sqlgate.policy.testing), which fails on a
+    # broken one: they never decide a verdict, and compiling them cost every start-up.
+    engine = policy_set.new_engine()
     packages = tuple(sorted(str(p) for p in engine.get_packages()))
     return dataclasses.replace(policy_set, packages=packages)

@@ -13,11 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import requests
-
 from sqlgate.errors import PolicyLoadError
 from sqlgate.policy.bundle import PolicySet, load_policy_set, policy_set_from_files
-from sqlgate.policy.bundle_sign import verify_files
 from sqlgate.policy.opa_bundle import manifest_of, read_tarball
 
 FETCH_TIMEOUT_S = 30.0
@@ -31,6 +28,9 @@ def load_bundle(raw: bytes, *, source: str, verification_key: bytes | None) -> P
     """The PolicySet of a bundle archive; PolicyLoadError for anything not as built."""
     files = read_tarball(raw, source=source)
     if verification_key is not None:
+        # Imported only for signed bundles: a policy tree never loads the crypto stack.
+        from sqlgate.policy.bundle_sign import verify_files
+
         verify_files(files, verification_key, source=source)
     revision = manifest_of(files, source=source)["revision"]
     policy_set = policy_set_from_files(files, root=Path(source))
@@ -52,6 +52,8 @@ class Fetched:
 
 def fetch_bundle(url: str, *, etag: str | None, ca: Path | None = None) -> Fetched:
     """GET the bundle URL (conditional on `etag`); PolicyLoadError on any failure."""
+    import requests  # only bundle URLs need HTTP
+
     headers = {"If-None-Match": etag} if etag else {}
     try:
         response = requests.get(

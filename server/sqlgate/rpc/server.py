@@ -26,12 +26,13 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlgate_client.gen.sqlgate.v1 import review_pb2, review_pb2_grpc
 
-from sqlgate.app import App, load_engine
+from sqlgate.app import App
 from sqlgate.auth import AuthInterceptor, server_credentials
 from sqlgate.config import ServerConfig
 from sqlgate.errors import ListenError
 from sqlgate.observe.calls import CallInterceptor
 from sqlgate.policy.engine import Engine
+from sqlgate.policy.factory import load_engine
 from sqlgate.rpc.admission import Admission, check_threads
 from sqlgate.rpc.execution_service import add_trust_services
 from sqlgate.rpc.review_service import ReviewService
