@@ -44,8 +44,8 @@ def main() -> None:
         else:
             differ += 1
     t2 = time.perf_counter()
-    spans = sum(len(b.spans) for b in bound.values())
-    print(f"{len(files)} files, {len(bound)} bound, {spans} statement spans")
+    count = sum(len(b.spans) for b in bound.values())
+    print(f"{len(files)} files, {len(bound)} bound, {count} statement spans")
     print(f"server binding (expand+split+spans): {t1 - t0:.2f} s")
     print(f"runner cross-check split + compare:  {t2 - t1:.2f} s")
     print(f"runner split agrees with the reviewer's spans: {agree}, differs: {differ}")
