@@ -314,3 +314,40 @@ def test_target_identity_is_bound_and_proven_by_the_runner(
     )
     assert right.returncode == 0, right.stdout + right.stderr
     assert _has_table(pg_dsn, schemas)
+
+
+@pytest.mark.parametrize(
+    ("environment", "target", "code"),
+    [("production-eu", "main-db", 2), ("production", "other-db", 2), ("production", "main-db", 0)],
+)
+def test_local_check_with_a_declaring_config_enforces_it(
+    tmp_path: Path, environment: str, target: str, code: int
+) -> None:
+    (tmp_path / "sqlgate.yaml").write_text(
+        "policies: {isolation: thread}\nenvironments:\n  production: {targets: [main-db]}\n"
+    )
+    (tmp_path / "V1__declared.sql").write_bytes(SQL)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SQLGATE_")}
+    out = subprocess.run(
+        [
+            str(BIN / "sqlgate"),
+            "check",
+            "--local",
+            "--config",
+            "sqlgate.yaml",
+            "--env",
+            environment,
+            "--target",
+            target,
+            "V1__declared.sql",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == code, out.stdout + out.stderr
+    if code:
+        assert "not declared" in out.stderr
