@@ -32,7 +32,7 @@ from sqlgate.errors import (
 )
 from sqlgate.facts import derive
 from sqlgate.impact import impact_of
-from sqlgate.long_names import long_identifiers
+from sqlgate.long_names import long_identifiers, names_something
 from sqlgate.metadata import load_metadata
 from sqlgate.model import Statement
 from sqlgate.observe.metrics import POLICY_EVALUATION, timed
@@ -371,7 +371,9 @@ def prepare_input(
             doc["facts"] = {
                 **doc.get("facts", {}),
                 **extra,
-                "long_identifiers": long_identifiers(s.text, request.dialect),
+                "long_identifiers": (
+                    long_identifiers(s.text, request.dialect) if names_something(s.kind) else []
+                ),
             }
             statements.append(doc)
     rollback_files = set(request.rollback_files)
