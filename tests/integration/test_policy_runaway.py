@@ -16,6 +16,7 @@ from typing import Any
 from serving import address_of, serving
 from sqlgate.config import PolicyConfig, ServerConfig, with_overrides
 from sqlgate.policy.isolated import IsolatedEngine
+from sqlgate.policy.reload import ReloadingEngine
 from sqlgate_client.check import MigrationInput, check_remote
 
 POLICY = """package sqlgate.main
@@ -64,7 +65,8 @@ def test_runaway_is_denied_at_its_budget_and_the_server_keeps_serving(
         trusted(with_overrides(ServerConfig(), listen="127.0.0.1:0")), policies=policies
     )
     with serving(config) as running, ThreadPoolExecutor(1) as pool:
-        engine = running.engine
+        assert isinstance(running.engine, ReloadingEngine)
+        engine = running.engine.current
         assert isinstance(engine, IsolatedEngine)
         address = address_of(running)
         assert _check(address, b"SELECT 1;\n")["decision"] == "allow"

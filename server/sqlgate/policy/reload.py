@@ -81,6 +81,12 @@ class ReloadingEngine:
         with self._lock:
             return self._slot.policy_set
 
+    @property
+    def current(self) -> Engine:
+        """The engine serving now; a later reload may retire it (for inspection only)."""
+        with self._lock:
+            return self._slot.engine
+
     def evaluate(self, policy_input: Mapping[str, Any]) -> PolicyResult:
         with self._lock:
             slot = self._slot
