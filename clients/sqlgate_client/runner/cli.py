@@ -449,6 +449,7 @@ def run_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     print("nothing to apply: every migration is already applied", file=out)
                     return 0
 
+                history.preflight()
                 redeemed = remote.redeem(token, args.environment, args.target, digests)
                 applier.token_id = redeemed.token_id or claims.jti
                 applier.verdict_id = redeemed.verdict_id or claims.verdict_id

@@ -17,7 +17,7 @@ from datetime import datetime
 import psycopg
 from psycopg import sql
 
-from sqlgate_client.runner.errors import HistoryConflict, LockBusy, UsageError
+from sqlgate_client.runner.errors import HistoryConflict, LockBusy, SqlFailed, UsageError
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,38 @@ class History:
 
     def unlock(self) -> None:
         self.conn.execute("SELECT pg_advisory_unlock(%s)", (self.lock_key,))
+
+    def preflight(self) -> None:
+        """Refuse (SqlFailed) before redemption when the table cannot be created or written.
+
+        ``ensure`` runs after the token is redeemed; a role without the privilege would
+        otherwise burn the token and end in a driver traceback.
+        """
+        name = f"{self.schema}.{self.table}"
+        if self.exists():
+            query = (
+                "SELECT has_table_privilege(%s, 'SELECT,INSERT,UPDATE')"
+                " AND has_schema_privilege(%s, 'USAGE')"
+            )
+            params: tuple[str, ...] = (
+                sql.Identifier(self.schema, self.table).as_string(self.conn),
+                self.schema,
+            )
+            what = f"read and write the history table {name}"
+        else:
+            query = (
+                "SELECT CASE WHEN to_regnamespace(%s) IS NULL"
+                " THEN has_database_privilege(current_database(), 'CREATE')"
+                " ELSE has_schema_privilege(%s, 'CREATE') END"
+            )
+            params = (sql.Identifier(self.schema).as_string(self.conn), self.schema)
+            what = f"create the history table {name}"
+        row = self.conn.execute(query, params).fetchone()
+        if not row or row[0] is not True:
+            raise SqlFailed(
+                f"the runner's database role may not {what}: grant it, or create the table "
+                "beforehand (docs/runner.md); the token was not redeemed"
+            )
 
     def ensure(self) -> None:
         self.conn.execute(
