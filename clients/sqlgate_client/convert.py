@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlgate_client.checkpoints import checkpoint_dict
 from sqlgate_client.gen.sqlgate.v1 import common_pb2, review_pb2
 
 DECISIONS: dict[int, str] = {
@@ -107,4 +108,7 @@ def response_to_dict(response: review_pb2.CheckResponse) -> dict[str, Any]:
             raise ResponseError(f"server returned a verdict that is not JSON: {exc}") from exc
         result["verdict_id"] = response.verdict_id
         result["verdict"] = envelope
+    if response.HasField("checkpoint"):
+        # Keep it: the outside anchor for `sqlgate audit verify --checkpoint` (docs/audit.md).
+        result["audit_checkpoint"] = checkpoint_dict(response.checkpoint)
     return result

@@ -132,13 +132,18 @@ class ExecutionClient:
 
     def report(self, request: execution_pb2.ReportExecutionRequest) -> int:
         """Send a report; returns the audit sequence of its event."""
+        return self.report_response(request).audit_sequence
+
+    def report_response(
+        self, request: execution_pb2.ReportExecutionRequest
+    ) -> execution_pb2.ReportExecutionResponse:
+        """Send a report; the whole answer (audit sequence and its signed checkpoint)."""
         try:
-            response = self._execution.ReportExecution(
+            return self._execution.ReportExecution(
                 request, timeout=self.timeout_s, metadata=self.metadata
             )
         except grpc.RpcError as exc:
             raise self._refused("ReportExecution", exc) from exc
-        return response.audit_sequence
 
     def submit_rehearsal(self, request: execution_pb2.SubmitRehearsalRequest) -> tuple[int, bool]:
         """(audit sequence, passed) of the recorded rehearsal evidence."""

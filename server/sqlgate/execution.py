@@ -58,7 +58,7 @@ from sqlgate.errors import (
     TokenExpired,
     TrustError,
 )
-from sqlgate.store.base import Store, TokenRecord, VerdictRecord
+from sqlgate.store.base import CheckpointRecord, Store, TokenRecord, VerdictRecord
 from sqlgate.trust.keys import Keyset
 from sqlgate.trust.tokens import IssuedToken, verify_token
 from sqlgate.trust.tokens import issue_token as sign_token
@@ -120,6 +120,8 @@ class Redemption:
 class ReportResult:
     audit_sequence: int
     new: bool
+    # The signed checkpoint of the report's event, handed to the runner to keep.
+    checkpoint: CheckpointRecord | None = None
 
 
 def _utcnow() -> datetime:
@@ -601,10 +603,10 @@ class Execution:
         except Conflict as exc:
             self._refuse(kind, principal, "report_conflict", str(exc), base, cause=exc)
         if new:
-            return ReportResult(event.sequence, new=True)
+            return ReportResult(event.sequence, True, self.audit.checkpoint_of(event))
         for found in self.store.iter_audit():
             if found.kind == "execution_report" and found.details.get("report_id") == report_id:
-                return ReportResult(found.sequence, new=False)
+                return ReportResult(found.sequence, False, self.audit.checkpoint_of(found))
         # A report stored without its event predates atomic reports: audit it now.
         event = self.audit.record("execution_report", principal.id, audited)
-        return ReportResult(event.sequence, new=False)
+        return ReportResult(event.sequence, False, self.audit.checkpoint_of(event))

@@ -21,7 +21,7 @@ from sqlgate import faults
 from sqlgate.app import App
 from sqlgate.audit.log import AuditedUnit
 from sqlgate.errors import SignatureError
-from sqlgate.store.base import ApprovalRecord, VerdictRecord
+from sqlgate.store.base import ApprovalRecord, AuditRecord, VerdictRecord
 from sqlgate.trust.keys import Signer
 from sqlgate.trust.verdict import build_statement, sign_verdict, verify_verdict
 
@@ -64,6 +64,28 @@ def issue(
 ) -> VerdictRecord:
     """Record the audit event ``kind``, sign the verdict, store it with ``approvals`` (all
     in one transaction); returns the record."""
+    return issue_with_event(
+        app,
+        draft,
+        kind=kind,
+        principal=principal,
+        details=details,
+        verdict_id=verdict_id,
+        approvals=approvals,
+    )[0]
+
+
+def issue_with_event(
+    app: App,
+    draft: VerdictDraft,
+    *,
+    kind: str,
+    principal: str,
+    details: Mapping[str, Any],
+    verdict_id: str | None = None,
+    approvals: Sequence[ApprovalRecord] = (),
+) -> tuple[VerdictRecord, AuditRecord]:
+    """``issue``, also returning the verdict's audit event (to checkpoint it)."""
     verdict_id = verdict_id or new_verdict_id()
     now = app.now()
     signer = app.keyset.signer("verdict")  # before the unit: a key reload audits itself
@@ -83,7 +105,7 @@ def issue(
             faults.point("approve:verdict-stored")
         for approval in approvals:
             unit.store.add_approval(approval)
-    return record
+    return record, unit.appended[0]
 
 
 def _issue_in(

@@ -123,7 +123,13 @@ class Remote(ExecutionClient):
 
     def report(self, request: execution_pb2.ReportExecutionRequest) -> int:
         """Send a report; the audit sequence of its event."""
+        return self.report_response(request).audit_sequence
+
+    def report_response(
+        self, request: execution_pb2.ReportExecutionRequest
+    ) -> execution_pb2.ReportExecutionResponse:
+        """Send a report; the audit sequence and the signed checkpoint of its event."""
         try:
-            return super().report(request)
+            return super().report_response(request)
         except CallRefused as exc:
             raise self._unavailable(exc) from exc

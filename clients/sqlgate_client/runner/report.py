@@ -23,6 +23,7 @@ from typing import TextIO
 from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from sqlgate_client.checkpoints import keep
 from sqlgate_client.gen.sqlgate.v1 import execution_pb2
 from sqlgate_client.runner.apply import RunResult
 from sqlgate_client.runner.errors import DatabaseUnavailable, ServerUnavailable
@@ -119,6 +120,14 @@ class Spool:
         self.write(request)
         return request
 
+    def keep_checkpoint(self, response: execution_pb2.ReportExecutionResponse) -> Path | None:
+        """Keep the signed checkpoint of the report's audit event beside the spool
+        (``<state dir>/checkpoints/<sequence>.json``): the outside anchor for
+        ``sqlgate audit verify --checkpoint``."""
+        if not response.HasField("checkpoint"):
+            return None
+        return keep(self.directory.parent / "checkpoints", response.checkpoint)
+
     def pending(self) -> list[Path]:
         if not self.directory.is_dir():
             return []
@@ -156,12 +165,13 @@ def deliver(
     once acknowledged. The audit sequence, or None when it stays spooled."""
     path = spool.write(request)
     try:
-        sequence = remote.report(request)
+        response = remote.report_response(request)
     except ServerUnavailable as exc:
         print(f"report not delivered ({exc}); spooled to {path}", file=out or sys.stderr)
         return None
+    spool.keep_checkpoint(response)
     path.unlink(missing_ok=True)
-    return sequence
+    return response.audit_sequence
 
 
 def retry_spooled(remote: Remote, spool: Spool, out: TextIO | None = None) -> tuple[int, int]:
@@ -180,10 +190,11 @@ def retry_spooled(remote: Remote, spool: Spool, out: TextIO | None = None) -> tu
             print(f"spooled report {path} is unreadable, kept: {exc}", file=stream)
             continue
         try:
-            remote.report(request)
+            response = remote.report_response(request)
         except ServerUnavailable as exc:
             print(f"spooled report {path.name} still not delivered: {exc}", file=stream)
             continue
+        spool.keep_checkpoint(response)
         path.unlink()
         delivered += 1
         print(f"delivered spooled report {request.report_id}", file=stream)

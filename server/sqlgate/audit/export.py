@@ -23,6 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlgate_client.gen.sqlgate.v1 import common_pb2
+
 from sqlgate.audit.chain import checkpoint_payload, rfc3339
 from sqlgate.audit.verify import AuditReport, CheckpointVerifier, verify_chain
 from sqlgate.errors import ConfigError, InputError
@@ -38,6 +40,17 @@ def checkpoint_json(cp: CheckpointRecord) -> dict[str, Any]:
         "key_id": cp.key_id,
         "signature": base64.b64encode(cp.signature).decode("ascii"),
     }
+
+
+def checkpoint_proto(cp: CheckpointRecord) -> common_pb2.AuditCheckpoint:
+    """The checkpoint as handed to a caller (Check, ReportExecution) to keep."""
+    return common_pb2.AuditCheckpoint(
+        sequence=cp.sequence,
+        hash=cp.hash,
+        at=rfc3339(cp.at),
+        key_id=cp.key_id,
+        signature=cp.signature,
+    )
 
 
 def checkpoint_from_json(obj: Any, where: str) -> CheckpointRecord:

@@ -18,6 +18,7 @@ from typing import Any, Final, Protocol
 
 from sqlgate.audit.bound import MAX_DETAILS_BYTES, bound_details
 from sqlgate.audit.chain import checkpoint_payload
+from sqlgate.errors import Conflict
 from sqlgate.observe.metrics import AUDIT_APPEND, timed
 from sqlgate.store.base import AuditRecord, CheckpointRecord, Store, StoreUnit
 
@@ -148,6 +149,19 @@ class AuditLog:
     def _committed(self, record: AuditRecord) -> None:
         if self.signer is not None and record.sequence % self.every == 0:
             self.checkpoint(record)
+
+    def checkpoint_of(self, record: AuditRecord) -> CheckpointRecord | None:
+        """The signed checkpoint of ``record`` (made now unless one exists): what a caller
+        is handed to keep outside the store. None without a checkpoint signer."""
+        if self.signer is None and self._signer_source is None:
+            return None
+        existing = self.store.get_checkpoint(record.sequence)
+        if existing is not None:
+            return existing
+        try:
+            return self.checkpoint(record)
+        except Conflict:  # made concurrently (the periodic one, another replica)
+            return self.store.get_checkpoint(record.sequence)
 
     def checkpoint(self, record: AuditRecord) -> CheckpointRecord:
         """Sign (sequence, hash, at) of ``record`` and store the checkpoint."""

@@ -51,6 +51,7 @@ from sqlgate_client.trust.tokens import MAX_TTL_S
 
 from sqlgate.app import App
 from sqlgate.audit.chain import rfc3339
+from sqlgate.audit.export import checkpoint_proto
 from sqlgate.auth.principal import Principal, current_principal
 from sqlgate.errors import ConfigError, ExecutionRefused, Unauthenticated
 from sqlgate.evidence import Rehearsals
@@ -268,7 +269,10 @@ class ExecutionService(execution_pb2_grpc.ExecutionServiceServicer):
                 principal=principal,
             ),
         )
-        return execution_pb2.ReportExecutionResponse(audit_sequence=result.audit_sequence)
+        response = execution_pb2.ReportExecutionResponse(audit_sequence=result.audit_sequence)
+        if result.checkpoint is not None:
+            response.checkpoint.CopyFrom(checkpoint_proto(result.checkpoint))
+        return response
 
     def SubmitRehearsal(
         self, request: execution_pb2.SubmitRehearsalRequest, context: grpc.ServicerContext

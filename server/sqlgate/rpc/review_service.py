@@ -26,6 +26,7 @@ from sqlgate.approvals import (
     decide,
     live_break_glass,
 )
+from sqlgate.audit.export import checkpoint_proto
 from sqlgate.auth import Principal, current_principal, deny, require_role
 from sqlgate.environments import require_declared
 from sqlgate.errors import Conflict, InputError, SqlgateError
@@ -42,6 +43,7 @@ from sqlgate.verdicts import (
     context_of,
     findings_of,
     issue,
+    issue_with_event,
     new_verdict_id,
 )
 
@@ -129,7 +131,7 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
             evidence=evidence,
         )
         findings = [f.to_json() for f in result.findings]
-        record = issue(
+        record, event = issue_with_event(
             app,
             VerdictDraft(
                 decision=result.decision,
@@ -164,6 +166,9 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
         response = result_to_proto(result)
         response.verdict_id = record.verdict_id
         response.verdict = record.envelope
+        checkpoint = app.audit.checkpoint_of(event)
+        if checkpoint is not None:
+            response.checkpoint.CopyFrom(checkpoint_proto(checkpoint))
         return response
 
     def Check(

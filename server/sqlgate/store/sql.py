@@ -765,6 +765,13 @@ class SqlStore(ABC):
         except Duplicate as exc:
             raise Conflict(f"a checkpoint at {record.sequence} already exists") from exc
 
+    def get_checkpoint(self, sequence: int) -> CheckpointRecord | None:
+        with self._read() as tx:
+            rows = tx.execute(
+                f"SELECT {_CHECKPOINT_COLS} FROM audit_checkpoints WHERE sequence = ?", (sequence,)
+            )
+        return _checkpoint(rows[0]) if rows else None
+
     def iter_checkpoints(self) -> Iterator[CheckpointRecord]:
         with self._read() as tx:
             rows = tx.execute(f"SELECT {_CHECKPOINT_COLS} FROM audit_checkpoints ORDER BY sequence")

@@ -25,19 +25,21 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17sqlgate/v1/common.proto\x12\nsqlgate.v1\"*\n\nFileDigest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06sha256\x18\x02 \x01(\t*K\n\x07\x44ialect\x12\x17\n\x13\x44IALECT_UNSPECIFIED\x10\x00\x12\x14\n\x10\x44IALECT_POSTGRES\x10\x01\x12\x11\n\rDIALECT_MYSQL\x10\x02*h\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x44\x45\x43ISION_ALLOW\x10\x01\x12\x1b\n\x17\x44\x45\x43ISION_NEEDS_APPROVAL\x10\x02\x12\x11\n\rDECISION_DENY\x10\x03*R\n\x05Level\x12\x15\n\x11LEVEL_UNSPECIFIED\x10\x00\x12\x0e\n\nLEVEL_WARN\x10\x01\x12\x12\n\x0eLEVEL_APPROVAL\x10\x02\x12\x0e\n\nLEVEL_DENY\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17sqlgate/v1/common.proto\x12\nsqlgate.v1\"*\n\nFileDigest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06sha256\x18\x02 \x01(\t\"`\n\x0f\x41uditCheckpoint\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x0c\n\x04hash\x18\x02 \x01(\t\x12\n\n\x02\x61t\x18\x03 \x01(\t\x12\x0e\n\x06key_id\x18\x04 \x01(\t\x12\x11\n\tsignature\x18\x05 \x01(\x0c*K\n\x07\x44ialect\x12\x17\n\x13\x44IALECT_UNSPECIFIED\x10\x00\x12\x14\n\x10\x44IALECT_POSTGRES\x10\x01\x12\x11\n\rDIALECT_MYSQL\x10\x02*h\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x44\x45\x43ISION_ALLOW\x10\x01\x12\x1b\n\x17\x44\x45\x43ISION_NEEDS_APPROVAL\x10\x02\x12\x11\n\rDECISION_DENY\x10\x03*R\n\x05Level\x12\x15\n\x11LEVEL_UNSPECIFIED\x10\x00\x12\x0e\n\nLEVEL_WARN\x10\x01\x12\x12\n\x0eLEVEL_APPROVAL\x10\x02\x12\x0e\n\nLEVEL_DENY\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'sqlgate.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DIALECT']._serialized_start=83
-  _globals['_DIALECT']._serialized_end=158
-  _globals['_DECISION']._serialized_start=160
-  _globals['_DECISION']._serialized_end=264
-  _globals['_LEVEL']._serialized_start=266
-  _globals['_LEVEL']._serialized_end=348
+  _globals['_DIALECT']._serialized_start=181
+  _globals['_DIALECT']._serialized_end=256
+  _globals['_DECISION']._serialized_start=258
+  _globals['_DECISION']._serialized_end=362
+  _globals['_LEVEL']._serialized_start=364
+  _globals['_LEVEL']._serialized_end=446
   _globals['_FILEDIGEST']._serialized_start=39
   _globals['_FILEDIGEST']._serialized_end=81
+  _globals['_AUDITCHECKPOINT']._serialized_start=83
+  _globals['_AUDITCHECKPOINT']._serialized_end=179
 # @@protoc_insertion_point(module_scope)

@@ -100,3 +100,41 @@ class FileDigest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___FileDigest: _TypeAlias = FileDigest  # noqa: Y015
+
+@_typing.final
+class AuditCheckpoint(_message.Message):
+    """A signed audit checkpoint: the server's checkpoint key over canonical JSON of
+    {sequence, hash, at}. Kept by the caller, it lets `sqlgate audit verify --checkpoint`
+    prove later that the store still holds that event (docs/audit.md).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SEQUENCE_FIELD_NUMBER: _builtins.int
+    HASH_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    sequence: _builtins.int
+    hash: _builtins.str
+    """sha256 hex of the event at `sequence` (the chain hash)."""
+    at: _builtins.str
+    """RFC 3339 UTC with microseconds and "Z", exactly as signed."""
+    key_id: _builtins.str
+    signature: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        sequence: _builtins.int = ...,
+        hash: _builtins.str = ...,
+        at: _builtins.str = ...,
+        key_id: _builtins.str = ...,
+        signature: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "hash", b"hash", "key_id", b"key_id", "sequence", b"sequence", "signature", b"signature"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AuditCheckpoint: _TypeAlias = AuditCheckpoint  # noqa: Y015

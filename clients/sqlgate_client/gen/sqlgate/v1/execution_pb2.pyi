@@ -237,16 +237,22 @@ class ReportExecutionResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     AUDIT_SEQUENCE_FIELD_NUMBER: _builtins.int
+    CHECKPOINT_FIELD_NUMBER: _builtins.int
     audit_sequence: _builtins.int
     """Position of the recorded event in the audit log."""
+    @_builtins.property
+    def checkpoint(self) -> _common_pb2.AuditCheckpoint:
+        """The signed checkpoint of that event; the runner keeps it (docs/audit.md)."""
+
     def __init__(
         self,
         *,
         audit_sequence: _builtins.int = ...,
+        checkpoint: _common_pb2.AuditCheckpoint | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["checkpoint", b"checkpoint"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["audit_sequence", b"audit_sequence"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audit_sequence", b"audit_sequence", "checkpoint", b"checkpoint"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

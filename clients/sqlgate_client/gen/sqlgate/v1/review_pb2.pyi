@@ -238,6 +238,7 @@ class CheckResponse(_message.Message):
     SERVER_VERSION_FIELD_NUMBER: _builtins.int
     SERVER_VERSION_SOURCE_FIELD_NUMBER: _builtins.int
     IMPACT_FIELD_NUMBER: _builtins.int
+    CHECKPOINT_FIELD_NUMBER: _builtins.int
     decision: _common_pb2.Decision.ValueType
     statements: _builtins.int
     """Number of SQL statements reviewed."""
@@ -268,6 +269,10 @@ class CheckResponse(_message.Message):
         (30: numbers 8-29 are left to other work in flight on this message.)
         """
 
+    @_builtins.property
+    def checkpoint(self) -> _common_pb2.AuditCheckpoint:
+        """The signed checkpoint of this check's audit event (keep it: docs/audit.md)."""
+
     def __init__(
         self,
         *,
@@ -283,10 +288,11 @@ class CheckResponse(_message.Message):
         server_version: _builtins.str = ...,
         server_version_source: _builtins.str = ...,
         impact: _abc.Iterable[Global___StatementImpact] | None = ...,
+        checkpoint: _common_pb2.AuditCheckpoint | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["checkpoint", b"checkpoint"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["context_files", b"context_files", "decision", b"decision", "findings", b"findings", "impact", b"impact", "policy_digest", b"policy_digest", "reviewed_files", b"reviewed_files", "server_version", b"server_version", "server_version_source", b"server_version_source", "statements", b"statements", "suppressions", b"suppressions", "verdict", b"verdict", "verdict_id", b"verdict_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkpoint", b"checkpoint", "context_files", b"context_files", "decision", b"decision", "findings", b"findings", "impact", b"impact", "policy_digest", b"policy_digest", "reviewed_files", b"reviewed_files", "server_version", b"server_version", "server_version_source", b"server_version_source", "statements", b"statements", "suppressions", b"suppressions", "verdict", b"verdict", "verdict_id", b"verdict_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
