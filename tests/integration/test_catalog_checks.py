@@ -49,6 +49,7 @@ def run(
     doc = json.loads(out)
     doc.pop("verdict_id", None)
     doc.pop("verdict", None)
+    doc.pop("audit_checkpoint", None)
     return code, doc
 
 

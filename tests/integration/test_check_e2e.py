@@ -36,9 +36,11 @@ def both_ways(
     remote = run_check(capsys, ["--server", server_address], "--format", "json", *args)
     assert local[2] == remote[2] == ""
     signed = json.loads(remote[1])
-    # The server's answer is the local one plus exactly its signed verdict.
+    # The server's answer is the local one plus exactly its signed verdict and the
+    # signed checkpoint of the check's audit event.
     assert str(signed.pop("verdict_id")).startswith("vrd_")
     assert signed.pop("verdict")["payloadType"] == "application/vnd.in-toto+json"
+    assert set(signed.pop("audit_checkpoint")) == {"sequence", "hash", "at", "key_id", "signature"}
     assert "verdict_id" not in json.loads(local[1])
     assert json.dumps(signed, indent=2, ensure_ascii=False) + "\n" == local[1], (
         "--local and the server disagree"
