@@ -209,3 +209,24 @@ def test_identifier_too_long(engine: EmbeddedEngine) -> None:
     assert (
         _at(_review(engine, ("V1__a.sql", mysql_ok), dialect="mysql"), "identifier-too-long") == []
     )
+
+
+def test_transaction_control_that_does_not_match_the_executor(engine: EmbeddedEngine) -> None:
+    rule = "transaction-control-mismatch"
+    quiet = (
+        "BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n",
+        "start transaction;\ncreate table a (id int);\nend;\n",
+        "CREATE TABLE a (id int);\n",
+        "-- +goose NO TRANSACTION\n-- +goose Up\nBEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n",
+    )
+    for sql in quiet:
+        assert _at(_review(engine, ("V1__a.sql", sql)), rule) == [], sql
+    loud = (
+        ("CREATE TABLE a (id int);\nCOMMIT;\nCREATE TABLE b (id int);\n", [2]),
+        ("CREATE TABLE a (id int);\nBEGIN;\nCREATE TABLE b (id int);\nCOMMIT;\n", [2]),
+        ("BEGIN;\nSAVEPOINT s;\nCREATE TABLE a (id int);\nROLLBACK TO s;\nCOMMIT;\n", [2, 4]),
+        ("-- +goose Up\nBEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n", [2, 4]),  # goose wraps
+    )
+    for sql, lines in loud:
+        got = _at(_review(engine, ("V1__a.sql", sql)), rule)
+        assert [line for _, line in got] == lines, sql

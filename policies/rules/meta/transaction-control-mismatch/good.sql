@@ -1,0 +1,3 @@
+BEGIN;
+CREATE TABLE audit_log (id bigint PRIMARY KEY);
+COMMIT;
