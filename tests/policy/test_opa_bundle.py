@@ -38,3 +38,22 @@ def test_with_tests_adds_only_the_tests(policy_set: PolicySet) -> None:
     full = dict(bundle_files(policy_set, with_tests=True))
     assert set(full) - set(plain) == {t.path for t in policy_set.tests}
     assert json.loads(full[MANIFEST])["revision"] == policy_set.digest
+
+
+def test_a_broken_test_module_loads_for_serving_but_is_never_bundled(tmp_path: Path) -> None:
+    # Test modules are compiled only where they are used (`policy test`, a bundle that
+    # carries them), not at every load: serving and --local ignore them.
+    import shutil
+
+    from sqlgate.policy.bundle import load_policy_set
+
+    tree = tmp_path / "policies"
+    shutil.copytree(POLICIES, tree)
+    broken = sorted(tree.rglob("*_test.rego"))[0]
+    broken.write_text(broken.read_text() + "\nthis is not rego {\n")
+    assert load_policy_set(tree).digest == load_policy_set(POLICIES).digest
+    assert main(["policy", "build", str(tree), "-o", str(tmp_path / "plain.tar.gz")]) == 0
+    out = tmp_path / "with-tests.tar.gz"
+    assert main(["policy", "build", str(tree), "--with-tests", "-o", str(out)]) == 6
+    assert not out.exists()
+    assert main(["policy", "test", str(tree)]) != 0

@@ -93,6 +93,8 @@ def run_build(args: argparse.Namespace) -> int:
     from sqlgate.policy.opa_bundle import bundle_files, write_tarball
 
     policy_set = load_policy_set(args.dir or default_policies_dir())
+    if args.with_tests:
+        policy_set.new_engine(with_tests=True)  # a broken test module is refused, not shipped
     files = bundle_files(policy_set, with_tests=args.with_tests)
     if args.signing_key is not None:
         from sqlgate.errors import InputError
