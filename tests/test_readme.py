@@ -30,6 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RUNNER_ID = "deploy-runner"
 ALLOW = b"CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text);\n"
+# What the README's pull request adds after origin/main (V12 is past `--since 11`).
+PULL_REQUEST = {
+    "V2__notes_title.sql": b"ALTER TABLE notes ADD COLUMN title text;\n",
+    "V12__notes_tag.sql": b"ALTER TABLE notes ADD COLUMN tag text;\n",
+}
 # Not run, and why (matched as a prefix of the line after substitution of nothing).
 SKIP = {
     "bash scripts/test.sh": "runs this very suite; only its syntax is checked (bash -n)",
@@ -86,6 +91,29 @@ def test_the_harness_reads_every_block() -> None:
     assert expand("x --format text|json [--y]") == ["x --format text --y"]
 
 
+def _git_checkout(work: Path) -> None:
+    """Make ``work`` what CI checks out: a repository whose ``origin/main`` is the base."""
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "readme",
+        "GIT_AUTHOR_EMAIL": "readme@example.invalid",
+        "GIT_COMMITTER_NAME": "readme",
+        "GIT_COMMITTER_EMAIL": "readme@example.invalid",
+    }
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["add", "-A"],
+        ["commit", "-q", "-m", "base"],
+        ["update-ref", "refs/remotes/origin/main", "HEAD"],
+    ):
+        subprocess.run(["git", *args], cwd=work, env=env, check=True, capture_output=True)
+    # the pull request adds migrations on top of the base: those are pending
+    for name, sql in PULL_REQUEST.items():
+        (work / "db" / "migrations" / name).write_bytes(sql)
+    for args in (["add", "-A"], ["commit", "-q", "-m", "pull request"]):
+        subprocess.run(["git", *args], cwd=work, env=env, check=True, capture_output=True)
+
+
 @pytest.fixture(scope="module")
 def world(
     tmp_path_factory: pytest.TempPathFactory, pg_dsn: str
@@ -95,6 +123,7 @@ def world(
     (work / "db" / "migrations").mkdir(parents=True)
     (work / "db" / "migrations" / "V1__notes.sql").write_bytes(ALLOW)
     (work / "V12__add_index.sql").write_text("ALTER TABLE t ADD INDEX idx_a (a);\n")
+    _git_checkout(work)
     roles = ("author", "approver", "runner", "auditor", "operator")
     config, tokens = principals_config(
         tmp,
@@ -107,7 +136,10 @@ def world(
         token = tokens[RUNNER_ID]
         result = check_remote(
             addr,
-            migrations=[MigrationInput("db/migrations/V1__notes.sql", ALLOW)],
+            migrations=[
+                MigrationInput("db/migrations/V1__notes.sql", ALLOW),
+                *(MigrationInput(f"db/migrations/{n}", b) for n, b in PULL_REQUEST.items()),
+            ],
             environment="production",
             target="main-db",
             dialect="postgres",
