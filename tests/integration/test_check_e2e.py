@@ -86,11 +86,6 @@ def test_rule_fires_on_bad_and_not_on_good(
     rule_dir: Path, capsys: pytest.CaptureFixture[str], server_address: str
 ) -> None:
     rule = rule_dir.name
-    if (rule_dir / "evidence.json").is_file():
-        pytest.skip(
-            "the rule reads rehearsal evidence, which reaches a check from the store "
-            "(SubmitRehearsal), not from the CLI; tests/rehearse check it on a real server"
-        )
     bad_sql, good_sql = rule_dir / "bad.sql", rule_dir / "good.sql"
     dialect = fixture_dialect(bad_sql)
     assert fixture_dialect(good_sql) == dialect, "bad.sql and good.sql declare different dialects"
