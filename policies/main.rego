@@ -52,14 +52,52 @@ max_level(a, b) := a if {
 } else := b
 
 # Destructive gates: the strictest of the environment's level, the default and the floor.
-level(rule) := max_level(max_level(env_level(rule), default_level(rule)), destructive[rule]) if {
+org_level(rule) := max_level(max_level(env_level(rule), default_level(rule)), destructive[rule]) if {
 	destructive[rule]
 } else := env_level(rule)
+
+# Per-repository overrides (data/repos.yaml, loaded at data.sqlgate.config.repos), keyed by
+# input.repo, which the server resolves from the authenticated principal's binding.
+default repos_config := {}
+
+repos_config := data.sqlgate.config.repos
+
+repo_config := object.get(object.get(repos_config, "repositories", {}), [object.get(input, "repo", "")], {})
+
+repo_env_config := object.get(object.get(repo_config, "environments", {}), [object.get(input, "environment", "")], {})
+
+# The org's gates no repository may lower or disable: the destructive gates (lexing
+# setting change included), every privileged statement and a policy-engine error.
+org_gate(rule) if destructive[rule]
+
+org_gate(rule) if {
+	is_string(rule)
+	startswith(rule, "privileged-")
+}
+
+org_gate(rule) if rule == "policy-engine-error"
+
+# The repository's level for the environment, else its level, else the org's.
+repo_level(rule) := valid(object.get(
+	repo_env_config, ["levels", rule],
+	object.get(repo_config, ["levels", rule], org_level(rule)),
+))
+
+# A repository may raise an org gate, never lower it; any other rule takes its level.
+level(rule) := max_level(org_level(rule), repo_level(rule)) if {
+	org_gate(rule)
+} else := repo_level(rule)
 
 disabled(rule) if {
 	some r in object.get(env_config, "disabled", [])
 	r == rule
 	not destructive[rule]
+}
+
+disabled(rule) if {
+	some r in array.concat(object.get(repo_config, "disabled", []), object.get(repo_env_config, "disabled", []))
+	r == rule
+	not org_gate(rule)
 }
 
 # Every report of every rule package: data.sqlgate.rules.<family>.<rule>.report.

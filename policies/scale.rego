@@ -13,7 +13,12 @@ default size_config := {}
 
 size_config := data.sqlgate.config.size
 
-small_limits := object.get(size_config, "small", {})
+# The org's small-table limits, overridden by the repository's and then by the
+# repository's environment's (repos.yaml `size.small`); org gates are never scaled.
+small_limits := object.union(
+	object.union(object.get(size_config, "small", {}), object.get(repo_config, ["size", "small"], {})),
+	object.get(repo_env_config, ["size", "small"], {}),
+)
 
 # Statement i targets a table known to be below both small-table thresholds. Direct lookup
 # of statement i (as main.rego's position does): scanning the statements per finding made
@@ -36,5 +41,5 @@ scaled_level(rule, i) := "warn" if {
 	small_table(i)
 } else := rule_levels[rule]
 
-# The rules size.yaml lets scale, destructive gates excepted (computed once, not per finding).
-scalable_rules := {rule | some rule in object.get(size_config, "small_table_rules", []); not destructive[rule]}
+# The rules size.yaml lets scale, org gates excepted (computed once, not per finding).
+scalable_rules := {rule | some rule in object.get(size_config, "small_table_rules", []); not org_gate(rule)}

@@ -181,13 +181,16 @@ class PrincipalConfig:
 
     ``tokens`` holds only ``sha256:<hex>`` of each API token; ``certs`` names verified
     client certificates as ``uri:<SAN URI>``, ``dns:<SAN DNS>`` or ``cn:<subject CN>``;
-    ``roles`` maps a role to the environments it holds in (``"*"``: all).
+    ``roles`` maps a role to the environments it holds in (``"*"``: all);
+    ``repositories`` are the ``org/repo`` names its checks may be about (docs/config.md
+    "Repository binding"): the policy's ``input.repo`` comes from here, not the request.
     """
 
     id: str
     tokens: tuple[str, ...] = ()
     certs: tuple[str, ...] = ()
     roles: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    repositories: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -250,6 +253,9 @@ class TargetConfig:
     catalog_ttl_s: float = 300.0
 
 
+UNBOUND_REPOSITORY = ("org-policy", "refuse")
+
+
 @dataclasses.dataclass(frozen=True)
 class ServerConfig:
     """Root of the configuration tree."""
@@ -282,10 +288,23 @@ class ServerConfig:
     # The declared environments and their targets (sqlgate.environments): a check for
     # anything else is refused; none declared refuses every server-side check.
     environments: Mapping[str, EnvironmentConfig] = dataclasses.field(default_factory=dict)
+    # A Check by a principal with no ``repositories``: "org-policy" evaluates it with no
+    # repository (input.repo = "", so no repository override can apply; the verdict keeps
+    # the caller's claim, unverified), "refuse" refuses it (PERMISSION_DENIED).
+    unbound_repository: str = "org-policy"
 
     def __post_init__(self) -> None:
         if self.log_format not in ("text", "json"):
             raise ConfigError(f"log_format: expected text or json, got {self.log_format!r}")
+        if self.unbound_repository not in UNBOUND_REPOSITORY:
+            raise ConfigError(
+                f"unbound_repository: expected {' or '.join(UNBOUND_REPOSITORY)}, "
+                f"got {self.unbound_repository!r}"
+            )
+
+    def principal(self, pid: str) -> PrincipalConfig | None:
+        """The configured principal with this id, or None."""
+        return next((p for p in self.principals if p.id == pid), None)
 
 
 _T = TypeVar("_T")
@@ -366,6 +385,10 @@ def _principals(raw: Any, where: str) -> tuple[PrincipalConfig, ...]:
                 int(token[7:], 16)
             except ValueError as exc:
                 raise ConfigError(f"{key}.tokens: {token[:12]}... is not hex") from exc
+        for repo in base.repositories:
+            owner, slash, name = repo.partition("/")
+            if not owner or not slash or not name or "/" in name or repo != repo.strip():
+                raise ConfigError(f"{key}.repositories: expected org/repo, got {repo!r}")
         for cert in base.certs:
             if cert.partition(":")[0] not in ("uri", "dns", "cn") or not cert.partition(":")[2]:
                 raise ConfigError(f"{key}.certs: expected uri:..., dns:... or cn:..., got {cert!r}")

@@ -12,6 +12,8 @@ call by a principal holding both counts as an ordinary and as a security approva
 
 from __future__ import annotations
 
+import dataclasses
+
 import uuid
 from datetime import timedelta
 
@@ -27,7 +29,7 @@ from sqlgate.approvals import (
     live_break_glass,
 )
 from sqlgate.audit.export import checkpoint_proto
-from sqlgate.auth import Principal, current_principal, deny, require_role
+from sqlgate.auth import Principal, current_principal, deny, require_role, resolve_repo
 from sqlgate.environments import require_declared
 from sqlgate.errors import Conflict, InputError, SqlgateError
 from sqlgate.observe.metrics import DECISIONS, FINDINGS
@@ -105,7 +107,9 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
         principal = current_principal()
         require_declared(app.config, request.environment, request.target)
         author, role = self._author(principal, request)
-        reviewed = request_from_proto(request)
+        # The policy sees the principal's bound repository, never only the caller's string.
+        repo = resolve_repo(app.config, app.audit, principal, request.repo)
+        reviewed = dataclasses.replace(request_from_proto(request), repo=repo.policy)
         # Rehearsals of exactly the files reviewed (not context), in order (input.evidence).
         ordered = tuple(pending_files(reviewed, app.catalogs))
         evidence = (
@@ -140,7 +144,7 @@ class ReviewService(review_pb2_grpc.ReviewServiceServicer):
                 context=dict(result.context),
                 environment=request.environment,
                 target=request.target,
-                repo=request.repo,
+                repo=repo.recorded,
                 commit=request.commit,
                 policy_digest=result.policy_digest,
                 author=author,
