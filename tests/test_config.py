@@ -133,3 +133,27 @@ def test_environment_overrides_are_validated() -> None:
         with_env(ServerConfig(), {"SQLGATE_LOG_FORMAT": "xml"})
     with pytest.raises(ConfigError, match=r"no policies\.opa section"):
         with_env(ServerConfig(), {"SQLGATE_OPA_URL": "http://127.0.0.1:8181"})
+
+
+def test_principal_repositories() -> None:
+    config = config_from_mapping(
+        {"principals": {"ci": {"repositories": ["acme/app", "acme/web"]}}},
+    )
+    assert config.principal("ci") is not None
+    assert config.principal("ci").repositories == ("acme/app", "acme/web")  # type: ignore[union-attr]
+    assert config.principal("nobody") is None
+    assert config.unbound_repository == "org-policy"
+    assert config_from_mapping({"unbound_repository": "refuse"}).unbound_repository == "refuse"
+
+
+@pytest.mark.parametrize("repo", ["acme", "/app", "acme/", "acme/app/x", " acme/app", ""])
+def test_bad_repository_binding_refused(repo: str) -> None:
+    with pytest.raises(
+        ConfigError, match=r"principals\.ci\.repositories: expected (org/repo|a list)"
+    ):
+        config_from_mapping({"principals": {"ci": {"repositories": [repo]}}})
+
+
+def test_unknown_unbound_repository_mode_refused() -> None:
+    with pytest.raises(ConfigError, match="unbound_repository: expected org-policy or refuse"):
+        config_from_mapping({"unbound_repository": "allow"})

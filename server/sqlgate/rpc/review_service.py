@@ -13,7 +13,6 @@ call by a principal holding both counts as an ordinary and as a security approva
 from __future__ import annotations
 
 import dataclasses
-
 import uuid
 from datetime import timedelta
 
