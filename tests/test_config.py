@@ -157,3 +157,15 @@ def test_bad_repository_binding_refused(repo: str) -> None:
 def test_unknown_unbound_repository_mode_refused() -> None:
     with pytest.raises(ConfigError, match="unbound_repository: expected org-policy or refuse"):
         config_from_mapping({"unbound_repository": "allow"})
+
+
+def test_docs_full_example_loads(tmp_path: Path) -> None:
+    # docs/config.md "Full example" is what operators copy: it must load as written.
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "config.md").read_text()
+    example = doc.split("## Full example", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    (tmp_path / "config.yaml").write_text(example)
+    config = load_config(tmp_path / "config.yaml")
+    github_ci = config.principal("github-ci")
+    assert github_ci is not None
+    assert github_ci.repositories == ("acme/app",)
+    assert config.unbound_repository == "org-policy"

@@ -155,9 +155,10 @@ class Tls:
 
 
 def check(
-    channel: grpc.Channel, metadata: tuple[tuple[str, str], ...] = ()
+    channel: grpc.Channel, metadata: tuple[tuple[str, str], ...] = (), repo: str = ""
 ) -> review_pb2.CheckResponse:
     request = review_pb2.CheckRequest(
+        repo=repo,
         environment="production",
         target="main-db",
         dialect=common_pb2.DIALECT_POSTGRES,
@@ -190,8 +191,15 @@ def tls(tmp_path: Path) -> Iterator[Tls]:
         "bob": ("dns:bob.people.acme.test",),
         "rita": ("cn:deploy-runner-7",),
     }
+    # alice's certificate principal is bound to one repository (docs/config.md).
+    repositories = {"alice": ("acme/app",)}
     principals = (
-        *(dataclasses.replace(p, certs=certs.get(p.id, ())) for p in config.principals),
+        *(
+            dataclasses.replace(
+                p, certs=certs.get(p.id, ()), repositories=repositories.get(p.id, ())
+            )
+            for p in config.principals
+        ),
         PrincipalConfig(id="rita", certs=certs["rita"], roles={"runner": ("*",)}),
     )
     d = tmp_path / "tls"
@@ -227,6 +235,22 @@ def test_mapped_certificate_authenticates_as_its_principal(tls: Tls) -> None:
         check(channel)
     assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert "bob may not check" in (info.value.details() or "")
+
+
+def test_certificate_principal_checks_only_its_bound_repository(tls: Tls) -> None:
+    with tls.channel("alice") as channel:
+        implicit = check(channel)
+        named = check(channel, repo="acme/app")
+        with pytest.raises(grpc.RpcError) as info:
+            check(channel, repo="acme/billing")
+    assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "may not check repository 'acme/billing'" in (info.value.details() or "")
+    store = tls.running.app.store
+    assert store.get_verdict(implicit.verdict_id).repo == "acme/app"
+    assert store.get_verdict(named.verdict_id).repo == "acme/app"
+    assert ("alice", "acme/billing") in [
+        (principal, details.get("repo")) for principal, details in tls.events("auth_failed")
+    ]
 
 
 def test_cn_mapped_runner_gets_a_token_with_its_role(tls: Tls) -> None:
