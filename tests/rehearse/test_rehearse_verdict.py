@@ -35,16 +35,24 @@ def server(tmp_path: Path) -> Iterator[tuple[RunningServer, dict[str, str]]]:
         yield running, tokens
 
 
-def _check(running: RunningServer, token: str, files: dict[str, str]) -> str:
+def _check(
+    running: RunningServer,
+    token: str,
+    files: dict[str, str],
+    *,
+    variables: dict[str, str] | None = None,
+    dialect: int = common_pb2.DIALECT_POSTGRES,
+) -> str:
     with open_channel(address_of(running), tls=None) as channel:
         response = review_pb2_grpc.ReviewServiceStub(channel).Check(
             review_pb2.CheckRequest(
                 environment="staging",
                 target="main-db",
-                dialect=common_pb2.DIALECT_POSTGRES,
+                dialect=dialect,
                 migrations=[
                     review_pb2.Migration(path=p, content=c.encode()) for p, c in files.items()
                 ],
+                variables=variables or {},
             ),
             timeout=60,
             metadata=(("authorization", f"Bearer {token}"),),
@@ -114,3 +122,61 @@ def test_mysql_target_is_refused_plainly(
     )
     _out, err = capsys.readouterr()
     assert code == 2 and "PostgreSQL targets only" in err
+
+
+def test_rehearsal_runs_the_reviewed_expansion_under_the_verdicts_binding(
+    target: Target,
+    server: tuple[RunningServer, dict[str, str]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    running, tokens = server
+    target.sql("CREATE TABLE orders (id bigint PRIMARY KEY)")
+    templated = "ALTER TABLE orders ADD COLUMN ${col} text;\n"
+    target.write("db/V1__col.sql", templated)
+    verdict_id = _check(
+        running, tokens["alice"], {"db/V1__col.sql": templated}, variables={"col": "status"}
+    )
+    monkeypatch.setenv("SQLGATE_TOKEN", tokens["rita"])
+    bound = ("--verdict", verdict_id, "--server", address_of(running))
+
+    # no values, or other values: the reviewed expansion is not what would run (26)
+    for extra in ((), ("--var", "col=status text; DROP TABLE orders; --")):
+        code, _out, err, report = target.rehearse(capsys, "db/V1__col.sql", extra=(*bound, *extra))
+        assert code == 26, err
+        assert report == {}, "nothing may be rehearsed under a binding mismatch"
+
+    # the reviewed values: the scratch ran the expansion, not the raw placeholder
+    code, out, err, report = target.rehearse(
+        capsys, "db/V1__col.sql", extra=(*bound, "--var", "col=status")
+    )
+    assert code == 0, out + err
+    [statement] = [t for t in report["statements"] if t["file"] == "db/V1__col.sql"]
+    assert statement["outcome"] == "succeeded", statement
+    assert statement["sql"].strip().rstrip(";") == "ALTER TABLE orders ADD COLUMN status text"
+
+    # --var without a verdict has nothing to be checked against: usage (2)
+    code, _out, err, _report = target.rehearse(capsys, "db/V1__col.sql", extra=("--var", "a=b"))
+    assert code == 2 and "--var goes with --verdict" in err
+
+
+def test_rehearsal_refuses_a_verdict_reviewed_as_another_dialect(
+    target: Target,
+    server: tuple[RunningServer, dict[str, str]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    running, tokens = server
+    target.sql("CREATE TABLE orders (id bigint PRIMARY KEY)")
+    target.write("db/V1__status.sql", UP)
+    verdict_id = _check(
+        running, tokens["alice"], {"db/V1__status.sql": UP}, dialect=common_pb2.DIALECT_MYSQL
+    )
+    monkeypatch.setenv("SQLGATE_TOKEN", tokens["rita"])
+    code, _out, err, report = target.rehearse(
+        capsys,
+        "db/V1__status.sql",
+        extra=("--verdict", verdict_id, "--server", address_of(running)),
+    )
+    assert code == 26 and "'mysql'" in err, err
+    assert report == {}

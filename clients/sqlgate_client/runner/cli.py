@@ -154,7 +154,7 @@ def _rehearse_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     r.add_argument("--generate-rows", type=int, default=0, metavar="N", help="rows per empty table")
     r.add_argument("--no-rollback-test", action="store_true", help="skip the rollback test")
     r.add_argument(
-        "--require-rollback", action="store_true", help="a missing rollback fails (exit 25)"
+        "--require-rollback", action="store_true", help="a missing rollback fails (exit 23)"
     )
     r.add_argument("--report", type=Path, help="write the rehearsal as JSON to this file")
     r.add_argument("--runner-id", default=os.environ.get("SQLGATE_RUNNER_ID") or "rehearsal")
@@ -164,6 +164,13 @@ def _rehearse_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         "checked against the pinned keys and its digests against the files read",
     )
     r.add_argument("--server", help="sqlgate gRPC address (with --verdict)")
+    r.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="with --verdict: template values exactly as given to `sqlgate check` (repeatable)",
+    )
     r.add_argument(
         "--submit",
         action="store_true",
@@ -246,6 +253,12 @@ def run_rehearse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.submit and not args.verdict:
         raise UsageError("--submit needs --verdict (evidence is bound to a verdict)")
     verdict = _rehearsed_verdict(args, migrations) if args.verdict else None
+    if verdict is not None:
+        # The verdict's whole binding, as apply checks it (26): dialect, order, the reviewed
+        # template expansion and statement spans, which then are what the scratch runs.
+        check_binding(verdict.binding, migrations, _variables(args.var))
+    elif args.var:
+        raise UsageError("--var goes with --verdict (the values are checked against its binding)")
     opts = Options(
         target_dsn=args.dsn,
         scratch_dsn=args.scratch_dsn,
