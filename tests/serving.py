@@ -58,6 +58,31 @@ def address_of(running: RunningServer) -> str:
     return f"127.0.0.1:{running.port}"
 
 
+def check_files(
+    running: RunningServer,
+    token: str,
+    files: dict[str, str],
+    *,
+    environment: str,
+    target: str = "main-db",
+    dialect: str = "postgres",
+    **fields: Any,
+) -> Any:
+    """One Check of ``files`` (path -> SQL text) as ``token``: the raw CheckResponse.
+
+    Built and sent by the client's own ``build_request``/``review_call``, as the CLI does."""
+    from sqlgate_client.check import MigrationInput, build_request, review_call
+
+    request = build_request(
+        migrations=[MigrationInput(p, c.encode()) for p, c in files.items()],
+        environment=environment,
+        target=target,
+        dialect=dialect,
+        **fields,
+    )
+    return review_call(address_of(running), "Check", request, token=token, timeout=60, tls=None)
+
+
 def wait_serving(address: str, proc: subprocess.Popen[Any], budget_s: float = 120) -> None:
     """Poll the health service until SERVING; fail with the server's output if it exits."""
     deadline = time.monotonic() + budget_s

@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 import pytest
 from rehearse_db import Target
-from serving import address_of, principals_config, serving
+from serving import address_of, check_files, principals_config, serving
 from sqlgate.config import EnvironmentRules
 from sqlgate.rpc.server import RunningServer
 from sqlgate_client.channel import open_channel
@@ -21,8 +21,6 @@ from sqlgate_client.gen.sqlgate.v1 import (
     common_pb2,
     execution_pb2,
     execution_pb2_grpc,
-    review_pb2,
-    review_pb2_grpc,
 )
 
 pytestmark = pytest.mark.postgres
@@ -51,19 +49,7 @@ def _meta(token: str) -> tuple[tuple[str, str], ...]:
 
 
 def _check(running: RunningServer, token: str, env: str, files: dict[str, str]) -> Any:
-    with open_channel(address_of(running), tls=None) as channel:
-        return review_pb2_grpc.ReviewServiceStub(channel).Check(
-            review_pb2.CheckRequest(
-                environment=env,
-                target="main-db",
-                dialect=common_pb2.DIALECT_POSTGRES,
-                migrations=[
-                    review_pb2.Migration(path=p, content=c.encode()) for p, c in files.items()
-                ],
-            ),
-            timeout=60,
-            metadata=_meta(token),
-        )
+    return check_files(running, token, files, environment=env)
 
 
 def _events(running: RunningServer, kind: str) -> list[Any]:
@@ -300,18 +286,9 @@ def test_measured_rewrite_of_a_large_table_is_refused_with_the_evidence(
 
     policies = Path(__file__).resolve().parents[2] / "policies" / "rules" / "meta"
     catalog = (policies / "rehearsal-rewrite-large-table" / "catalog.json").read_bytes()
-    with open_channel(address_of(running), tls=None) as channel:
-        checked = review_pb2_grpc.ReviewServiceStub(channel).Check(
-            review_pb2.CheckRequest(
-                environment="production",
-                target="main-db",
-                dialect=common_pb2.DIALECT_POSTGRES,
-                migrations=[review_pb2.Migration(path="db/V2__w.sql", content=widen.encode())],
-                catalog=catalog,
-            ),
-            timeout=60,
-            metadata=_meta(tokens["alice"]),
-        )
+    checked = check_files(
+        running, tokens["alice"], {"db/V2__w.sql": widen}, environment="production", catalog=catalog
+    )
     assert checked.decision == common_pb2.DECISION_DENY
     [finding] = [f for f in checked.findings if f.rule == "rehearsal-rewrite-large-table"]
     assert "in staging/main-db measured a rewrite of table orders" in finding.message

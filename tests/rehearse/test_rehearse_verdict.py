@@ -10,12 +10,10 @@ from pathlib import Path
 
 import pytest
 from rehearse_db import Target
-from serving import address_of, principals_config, serving
+from serving import address_of, check_files, principals_config, serving
 from sqlgate.config import EnvironmentRules
 from sqlgate.rpc.server import RunningServer
 from sqlgate.trust.keys import Keyset
-from sqlgate_client.channel import open_channel
-from sqlgate_client.gen.sqlgate.v1 import common_pb2, review_pb2, review_pb2_grpc
 
 pytestmark = pytest.mark.postgres
 
@@ -41,23 +39,12 @@ def _check(
     files: dict[str, str],
     *,
     variables: dict[str, str] | None = None,
-    dialect: int = common_pb2.DIALECT_POSTGRES,
+    dialect: str = "postgres",
 ) -> str:
-    with open_channel(address_of(running), tls=None) as channel:
-        response = review_pb2_grpc.ReviewServiceStub(channel).Check(
-            review_pb2.CheckRequest(
-                environment="staging",
-                target="main-db",
-                dialect=dialect,
-                migrations=[
-                    review_pb2.Migration(path=p, content=c.encode()) for p, c in files.items()
-                ],
-                variables=variables or {},
-            ),
-            timeout=60,
-            metadata=(("authorization", f"Bearer {token}"),),
-        )
-    return response.verdict_id
+    response = check_files(
+        running, token, files, environment="staging", dialect=dialect, variables=variables
+    )
+    return str(response.verdict_id)
 
 
 def test_rehearsal_is_bound_to_the_verdict_and_refuses_other_bytes(
@@ -169,9 +156,7 @@ def test_rehearsal_refuses_a_verdict_reviewed_as_another_dialect(
     running, tokens = server
     target.sql("CREATE TABLE orders (id bigint PRIMARY KEY)")
     target.write("db/V1__status.sql", UP)
-    verdict_id = _check(
-        running, tokens["alice"], {"db/V1__status.sql": UP}, dialect=common_pb2.DIALECT_MYSQL
-    )
+    verdict_id = _check(running, tokens["alice"], {"db/V1__status.sql": UP}, dialect="mysql")
     monkeypatch.setenv("SQLGATE_TOKEN", tokens["rita"])
     code, _out, err, report = target.rehearse(
         capsys,
