@@ -97,6 +97,27 @@ def test_staging_rehearsal_then_production_needs_approval(
     target.write("db/U1__status.sql", DOWN)
     root = target.dir
 
+    def apply(dsn: str, env: str, verdict_id: str) -> subprocess.CompletedProcess[str]:
+        return _run(
+            root,
+            tokens["rita"],
+            "sqlgate-runner",
+            "apply",
+            "--server",
+            address,
+            "--dsn",
+            dsn,
+            "--env",
+            env,
+            "--target",
+            "main-db",
+            "--verdict",
+            verdict_id,
+            "--state-dir",
+            str(root / ".runner"),
+            "db/V1__status.sql",
+        )
+
     def check(env: str) -> tuple[int, dict[str, object]]:
         out = _run(
             root,
@@ -170,25 +191,7 @@ def test_staging_rehearsal_then_production_needs_approval(
     assert all(o["passed"] for o in doc["reconciliation"])
 
     # apply in staging
-    out = _run(
-        root,
-        tokens["rita"],
-        "sqlgate-runner",
-        "apply",
-        "--server",
-        address,
-        "--dsn",
-        target.dsn,
-        "--env",
-        "staging",
-        "--target",
-        "main-db",
-        "--verdict",
-        verdict,
-        "--state-dir",
-        str(root / ".runner"),
-        "db/V1__status.sql",
-    )
+    out = apply(target.dsn, "staging", verdict)
     assert out.returncode == 0, out.stdout + out.stderr
     assert target.rows(
         "SELECT count(*) FROM pg_attribute WHERE attrelid = 'orders'::regclass"
@@ -203,25 +206,7 @@ def test_staging_rehearsal_then_production_needs_approval(
     assert any(f["rule"] == ALWAYS_RULE and "needs: approval" in f["message"] for f in findings)
     impact = prod["impact"]
     assert isinstance(impact, list) and impact[0]["lock"] == "ACCESS EXCLUSIVE"
-    out = _run(
-        root,
-        tokens["rita"],
-        "sqlgate-runner",
-        "apply",
-        "--server",
-        address,
-        "--dsn",
-        production,
-        "--env",
-        "production",
-        "--target",
-        "main-db",
-        "--verdict",
-        str(prod["verdict_id"]),
-        "--state-dir",
-        str(root / ".runner"),
-        "db/V1__status.sql",
-    )
+    out = apply(production, "production", str(prod["verdict_id"]))
     assert out.returncode == 14, out.stdout + out.stderr
     assert "verdict_not_allowed" in out.stderr and "'needs_approval'" in out.stderr
     with psycopg.connect(production) as conn:
@@ -243,25 +228,7 @@ def test_staging_rehearsal_then_production_needs_approval(
     assert out.returncode == 0, out.stdout + out.stderr
     approved = json.loads(out.stdout)
     assert approved["decision"] == "allow"
-    out = _run(
-        root,
-        tokens["rita"],
-        "sqlgate-runner",
-        "apply",
-        "--server",
-        address,
-        "--dsn",
-        production,
-        "--env",
-        "production",
-        "--target",
-        "main-db",
-        "--verdict",
-        str(approved["verdict_id"]),
-        "--state-dir",
-        str(root / ".runner"),
-        "db/V1__status.sql",
-    )
+    out = apply(production, "production", str(approved["verdict_id"]))
     assert out.returncode == 0, out.stdout + out.stderr
     with psycopg.connect(production) as conn:
         row = conn.execute(
